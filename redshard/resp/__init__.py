@@ -1,0 +1,1 @@
+"""RESP wire protocol: request parsing, reply encoding, and a small async client."""

@@ -1,0 +1,1 @@
+"""Storage: LevelDB engine, key codec, typed keyspace views, expiry and counters."""
