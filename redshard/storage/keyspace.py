@@ -18,6 +18,16 @@ from .codec import (E, HDR_LEN, M, META, NO_EXPIRE, S, STRING_HDR_NOEXP, TYPE_ST
 
 _VERSION_KEY = b"x\x00version"
 
+# Per-type operations the generic key commands (RENAME, COPY, MOVE, OBJECT ENCODING, DEBUG
+# DIGEST-VALUE) use for non-string types: type id -> object with any of
+#   copy(ks, db, slot, key, meta, dst_db, dst_slot, dst_key, new_version) -> new meta bytes
+#       (writes the element records of `new_version` under dst_key with ks.put_raw; the caller
+#        then writes the returned meta with write_meta)
+#   encoding(ks, db, slot, key, meta) -> bytes (OBJECT ENCODING)
+#   digest(ks, db, slot, key, meta) -> bytes (DEBUG DIGEST-VALUE)
+# Strings are handled directly by the callers. Filled by the collection modules.
+TYPE_OPS = {}
+
 
 def now_ms():
     return int(time.time() * 1000)
