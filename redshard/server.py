@@ -14,6 +14,7 @@ from .commands import table
 from .commands.table import COMMANDS, resolve
 from .config import Config
 from .log import Log
+from .migrate.freeze import wait_if_frozen
 from .resp import encoder as enc
 from .resp.errors import NOAUTH, ProtocolError, RespError
 from .resp.parser import QueryBufferLimit, RequestReader
@@ -68,6 +69,7 @@ class Node:
         self.background = []         # extra async functions(node) started with the node
         self.info_sections = {}      # extra INFO sections: name -> fn(node) -> list of lines
         self.on_client_close = []    # callables(client)
+        self.frozen = {}             # (db, key) -> trio.Event: keys whose migration is in flight
         self.nursery = None
         self.shutdown_requested = None
         self.listen_socks = []
@@ -77,6 +79,8 @@ class Node:
         if config["cluster-enabled"]:
             from .cluster import setup as cluster_setup
             cluster_setup.attach(self)
+        from .migrate import setup as migrate_setup
+        migrate_setup.attach(self)
 
     def _set_fsync(self, v):
         self.engine.fsync = v
@@ -96,6 +100,10 @@ class Node:
             if c.multi:
                 c.multi_error = True
             return self.error_reply(NOAUTH)
+        if self.frozen:
+            w = wait_if_frozen(self, c, cmd, argv)
+            if w is not None:
+                return w
         if self.route is not None:
             r = self.route(c, cmd, argv)
             if r is not None:
