@@ -134,9 +134,7 @@ def resolve(argv):
         if n >= 2:
             sub = cmd.subcommands.get(argv[1].lower().decode("latin-1"))
             if sub is None:
-                return None, RespError(
-                    "ERR unknown subcommand '%s'. Try %s HELP." % (
-                        _printable(argv[1], 128), cmd.name.upper()))
+                return None, unknown_subcommand_error(argv)
             cmd = sub
     a = cmd.arity
     if (a > 0 and n != a) or (a < 0 and n < -a):
@@ -148,19 +146,32 @@ def arity_error(cmd):
     return RespError("ERR wrong number of arguments for '%s' command" % cmd.fullname)
 
 
-def _printable(b, limit):
-    s = b.decode("utf-8", "replace")
-    return s[:limit]
+def _cstr(b, limit):
+    """`b` as C's "%.<limit>s" prints it: cut at the first NUL byte, at most `limit` bytes."""
+    i = b.find(b"\0")
+    if i >= 0:
+        b = b[:i]
+    return b[:limit]
+
+
+def _no_newlines(msg):
+    return msg.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def unknown_subcommand_error(argv):
+    """Redis's error for a container command with an unknown subcommand."""
+    return RespError(_no_newlines(b"ERR unknown subcommand '" + _cstr(argv[1], 128) +
+                                  b"'. Try " + _cstr(argv[0], 1 << 20).upper() + b" HELP."))
 
 
 def unknown_command_error(argv):
-    args = ""
+    args = b""
     for a in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'%s' " % _printable(a, 128 - len(args))
-    msg = "ERR unknown command '%s', with args beginning with: %s" % (_printable(argv[0], 128), args)
-    return RespError(msg.replace("\r", " ").replace("\n", " "))
+        args += b"'" + _cstr(a, 128 - len(args)) + b"' "
+    return RespError(_no_newlines(b"ERR unknown command '" + _cstr(argv[0], 128) +
+                                  b"', with args beginning with: " + args))
 
 
 def all_commands():

@@ -9,13 +9,19 @@ Two parsers behind one `RequestReader`:
   a request boundary, the fast path resumes.
 """
 
+import re
+
 import hiredis
 
 from .errors import ProtocolError
 
 INLINE_MAX_SIZE = 64 * 1024
-_FAST_PENDING_MAX = 64 * 1024
 _INT_MAX = 2**31 - 1
+# appended after every buffer given to hiredis: it parses as an empty request only when hiredis
+# was at a request boundary, which proves that hiredis keeps no partial request
+_SENTINEL = b"*0\r\n"
+# a '*' followed by 6+ digits: an aggregate count hiredis would allocate a list for up front
+_BIG_COUNT = re.compile(rb"\*[0-9]{6}")
 
 
 class QueryBufferLimit(Exception):
@@ -114,6 +120,15 @@ def split_args(line):
         args.append(bytes(cur))
 
 
+def _find_line_end(buf, ch, pos):
+    """Index of `ch` at or after `pos` as Redis's strchr() finds it: -1 if a NUL byte comes
+    first (Redis then keeps waiting for more data)."""
+    i = buf.find(ch, pos)
+    if i > pos and buf.find(b"\0", pos, i) >= 0:
+        return -1
+    return i
+
+
 class SlowParser:
     """Incremental, exact port of Redis's request parsing (multibulk and inline)."""
 
@@ -123,6 +138,7 @@ class SlowParser:
         self.multibulklen = 0
         self.bulklen = -1
         self.args = []
+        self.args_bytes = 0
         self.max_bulk_len = max_bulk_len
         self.qbuf_limit = qbuf_limit
         self.auth_required = auth_required
@@ -135,9 +151,14 @@ class SlowParser:
         """Parse as many complete requests as possible into `out`. Raises ProtocolError after
         appending the requests that precede the bad bytes."""
         buf = self.buf
-        if self.pos:
-            del buf[:self.pos]
-            self.pos = 0
+        pos = self.pos
+        if pos:
+            if pos >= len(buf):
+                buf.clear()
+                self.pos = 0
+            elif pos >= 65536 or 2 * pos >= len(buf):
+                del buf[:pos]
+                self.pos = 0
         buf += data
         try:
             while self.pos < len(buf) or self.multibulklen:
@@ -148,15 +169,13 @@ class SlowParser:
                     if not self._multibulk(out):
                         break
         finally:
-            pending = len(buf) - self.pos
-            if self.bulklen > 0:
-                pending = max(pending, 0)
-            if pending > self.qbuf_limit:
+            # like Redis: the unparsed bytes plus the arguments of the request being read
+            if len(buf) - self.pos + self.args_bytes > self.qbuf_limit:
                 raise QueryBufferLimit()
 
     def _inline(self, out):
         buf = self.buf
-        nl = buf.find(b"\n", self.pos)
+        nl = _find_line_end(buf, b"\n", self.pos)
         if nl < 0:
             if len(buf) - self.pos > INLINE_MAX_SIZE:
                 raise ProtocolError("ERR Protocol error: too big inline request")
@@ -176,7 +195,7 @@ class SlowParser:
     def _multibulk(self, out):
         buf = self.buf
         if self.multibulklen == 0:
-            cr = buf.find(b"\r", self.pos)
+            cr = _find_line_end(buf, b"\r", self.pos)
             if cr < 0:
                 if len(buf) - self.pos > INLINE_MAX_SIZE:
                     raise ProtocolError("ERR Protocol error: too big mbulk count string")
@@ -186,7 +205,7 @@ class SlowParser:
             ll = _string2ll(bytes(buf[self.pos + 1:cr]))
             if ll is None or ll > _INT_MAX:
                 raise ProtocolError("ERR Protocol error: invalid multibulk length")
-            if ll > 1024 * 1024 and self.auth_required():
+            if ll > 10 and self.auth_required():
                 raise ProtocolError("ERR Protocol error: unauthenticated multibulk length")
             self.pos = cr + 2
             if ll <= 0:
@@ -195,7 +214,7 @@ class SlowParser:
             self.args = []
         while self.multibulklen:
             if self.bulklen == -1:
-                cr = buf.find(b"\r", self.pos)
+                cr = _find_line_end(buf, b"\r", self.pos)
                 if cr < 0:
                     if len(buf) - self.pos > INLINE_MAX_SIZE:
                         raise ProtocolError("ERR Protocol error: too big bulk count string")
@@ -203,8 +222,8 @@ class SlowParser:
                 if cr + 1 >= len(buf):
                     return False
                 if buf[self.pos] != 36:
-                    raise ProtocolError(
-                        "ERR Protocol error: expected '$', got '%s'" % chr(buf[self.pos]))
+                    got = bytes((buf[self.pos],)).replace(b"\r", b" ").replace(b"\n", b" ")
+                    raise ProtocolError(b"ERR Protocol error: expected '$', got '" + got + b"'")
                 ll = _string2ll(bytes(buf[self.pos + 1:cr]))
                 if ll is None or ll < 0 or ll > self.max_bulk_len:
                     raise ProtocolError("ERR Protocol error: invalid bulk length")
@@ -215,27 +234,25 @@ class SlowParser:
             if len(buf) - self.pos < self.bulklen + 2:
                 return False
             self.args.append(bytes(buf[self.pos:self.pos + self.bulklen]))
+            self.args_bytes += self.bulklen
             self.pos += self.bulklen + 2
             self.bulklen = -1
             self.multibulklen -= 1
         out.append(self.args)
         self.args = []
+        self.args_bytes = 0
         return True
-
-
-def _canonical_len(cmd):
-    n = len(b"*%d\r\n" % len(cmd))
-    for a in cmd:
-        n += len(b"$%d\r\n" % len(a)) + len(a) + 2
-    return n
 
 
 class RequestReader:
     """Per-connection request parser: hiredis on the fast path, SlowParser for exactness.
 
-    The fast path never keeps a partial request: when a receive buffer ends in the middle of a
-    request, the remainder goes to the exact parser, which validates lengths as soon as their
-    headers arrive and bounds the buffered bytes.
+    hiredis only ever sees whole receive buffers that start at a request boundary, followed by a
+    sentinel empty request: when the sentinel comes back as the last parsed item, every byte was
+    a complete, well-formed request. Anything else (a partial request, malformed bytes, inline
+    commands, an unauthenticated client, a huge aggregate count that hiredis would allocate a list
+    for) re-parses the same buffer with the exact parser, which then keeps the partial request,
+    validates lengths as soon as their headers arrive and bounds the buffered bytes.
     """
 
     __slots__ = ("reader", "slow", "max_bulk_len", "qbuf_limit", "auth_required")
@@ -254,38 +271,35 @@ class RequestReader:
         if self.slow is not None:
             self._feed_slow(data, out)
             return
-        if data[0] != 42:
+        if data[0] != 42 or _BIG_COUNT.search(data) is not None or self.auth_required():
             self._to_slow(data, out)
             return
         r = self.reader
         r.feed(data)
+        r.feed(_SENTINEL)
         start = len(out)
+        boundary = False
         try:
             while True:
                 cmd = r.gets()
                 if cmd is False:
                     break
-                if type(cmd) is not list or not cmd:
-                    if cmd == [] or cmd is None:
-                        continue
+                if type(cmd) is not list:
                     raise ValueError
+                if not cmd:
+                    boundary = True
+                    continue
+                boundary = False
                 for a in cmd:
                     if type(a) is not bytes:
                         raise ValueError
                 out.append(cmd)
         except (hiredis.ProtocolError, ValueError):
-            self._recover(data, out, start)
-            return
-        if r.has_data():
-            self._recover(data, out, start)
-
-    def _recover(self, data, out, start):
-        """Hand the bytes after the last complete request to the exact parser."""
-        skip = 0
-        for c in out[start:]:
-            skip += _canonical_len(c)
-        self.reader = hiredis.Reader()
-        self._to_slow(data[skip:], out)
+            boundary = False
+        if not boundary or r.has_data():
+            del out[start:]
+            self.reader = hiredis.Reader()
+            self._to_slow(data, out)
 
     def _to_slow(self, data, out):
         self.slow = SlowParser(self.max_bulk_len, self.qbuf_limit, self.auth_required)
