@@ -47,15 +47,11 @@ def start_migrate(c, req):
     db = c.db
     from ..cluster.keyslot import keyslot
     items = []                          # (key, expire_ms, payload)
-    seen = set()
     for key in req.keys:
-        if key in seen:
-            continue
         slot = keyslot(key)
         meta = ks.lookup(db, key, slot)
         if meta is None:
             continue
-        seen.add(key)
         items.append((key, ks.expire_of(meta), dump_payload(ks, db, slot, key, meta)))
     if not items:
         return enc.NOKEY
