@@ -282,9 +282,8 @@ class Keyspace:
     def iter_keys(self, db, start_slot=0, after=None):
         """Yield (slot, userkey, meta value) in (slot, key) order from `start_slot`, strictly
         after raw meta key `after` if given. Includes expired keys (callers filter)."""
-        prefix = M + bytes((db,))
         start = after + b"\x00" if after is not None else slot_prefix(M, db, start_slot)
-        for k, v in self.e.iterator(prefix=prefix, start=start):
+        for k, v in self.e.iterator(start=start, stop=M + bytes((db + 1,))):
             yield (k[2] << 8) | k[3], k[4:], v
 
     def keys_in_slot(self, db, slot, count=None):
