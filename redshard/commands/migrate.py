@@ -108,3 +108,113 @@ def parse_migrate(argv):
                   ("6.0.0", "Added the `AUTH2` option.")))
 def cmd_migrate(c, argv):
     return start_migrate(c, parse_migrate(argv))
+
+
+# -- CLUSTER subcommands of the server-side slot migration task --------------------------------
+def _manager(c):
+    mgr = getattr(c.node, "migrations", None)
+    if mgr is None:
+        raise RespError(b"ERR This instance has cluster support disabled")
+    return mgr
+
+
+def _slot_arg(b):
+    try:
+        s = parse_int(b)
+    except RespError:
+        s = -1
+    if s < 0 or s > 16383:
+        raise RespError(b"ERR Invalid or out of range slot")
+    return s
+
+
+def parse_migrateslots(argv):
+    """[(slots in order, target id str)] from SLOTSRANGE a b [a b ...] NODE id [...]."""
+    groups = []
+    i = 2
+    n = len(argv)
+    while i < n:
+        if argv[i].lower() != b"slotsrange":
+            raise RespError(SYNTAX)
+        i += 1
+        slots = []
+        while i < n and argv[i].lower() != b"node":
+            if i + 1 >= n:
+                raise RespError(SYNTAX)
+            a, b = _slot_arg(argv[i]), _slot_arg(argv[i + 1])
+            if a > b:
+                raise RespError("ERR start slot number %d is greater than end slot number %d"
+                                % (a, b))
+            slots.extend(range(a, b + 1))
+            i += 2
+        if not slots or i + 1 >= n:
+            raise RespError(SYNTAX)
+        groups.append((slots, argv[i + 1].decode("utf-8", "replace")))
+        i += 2
+    if not groups:
+        raise RespError(SYNTAX)
+    return groups
+
+
+def _job_id_arg(argv):
+    if len(argv) == 2:
+        return None
+    if len(argv) == 4 and argv[2].lower() == b"id":
+        return argv[3].decode("utf-8", "replace")
+    raise RespError(SYNTAX)
+
+
+def _register_cluster_subcommands():
+    from ..resp import encoder as enc
+    from .table import all_commands
+    if "cluster" not in all_commands():
+        return                      # CLUSTER container not available (no cluster module)
+
+    @command("cluster|migrateslots", -6, "admin stale noscript", acl="@admin @slow @dangerous",
+             group="cluster", since="7.0.0",
+             summary="Start server-side migrations of slot ranges to other nodes "
+                     "(SLOTSRANGE start end [start end ...] NODE id [...]).")
+    def cmd_cluster_migrateslots(c, argv):
+        mgr = _manager(c)
+        mgr.migrate_slots(parse_migrateslots(argv))
+        return enc.OK
+
+    @command("cluster|getslotmigrations", 2, "admin stale noscript", acl="@admin @slow",
+             group="cluster", since="7.0.0",
+             summary="List this node's slot migration jobs (source and target side).")
+    def cmd_cluster_getslotmigrations(c, argv):
+        return _manager(c).list_reply(c.resp3)
+
+    @command("cluster|cancelslotmigrations", -2, "admin stale noscript",
+             acl="@admin @slow @dangerous", group="cluster", since="7.0.0",
+             summary="Cancel running slot migration jobs (all, or ID name).")
+    def cmd_cluster_cancelslotmigrations(c, argv):
+        return enc.integer(_manager(c).cancel(_job_id_arg(argv)))
+
+    @command("cluster|pauseslotmigrations", -2, "admin stale noscript",
+             acl="@admin @slow @dangerous", group="cluster", since="7.0.0",
+             summary="Pause running slot migration jobs (all, or ID name).")
+    def cmd_cluster_pauseslotmigrations(c, argv):
+        return enc.integer(_manager(c).pause(_job_id_arg(argv)))
+
+    @command("cluster|resumeslotmigrations", -2, "admin stale noscript",
+             acl="@admin @slow @dangerous", group="cluster", since="7.0.0",
+             summary="Resume paused slot migration jobs (all, or ID name).")
+    def cmd_cluster_resumeslotmigrations(c, argv):
+        return enc.integer(_manager(c).resume(_job_id_arg(argv)))
+
+    @command("cluster|slotmigrationnote", 12, "admin stale noscript", acl="@admin @slow",
+             group="cluster", since="7.0.0",
+             summary="Internal: a migration source tells its target about a job.")
+    def cmd_cluster_slotmigrationnote(c, argv):
+        d = [a.decode("utf-8", "replace") for a in argv[2:]]
+        try:
+            nums = [int(x) for x in d[5:9]]
+        except ValueError:
+            raise RespError(b"ERR value is not an integer or out of range")
+        _manager(c).note_import(d[0], d[1], d[2], d[3], d[4], nums[0], nums[1], nums[2],
+                                nums[3], d[9])
+        return enc.OK
+
+
+_register_cluster_subcommands()

@@ -1,8 +1,8 @@
 """Attaching key migration to a node: MIGRATE's target-connection cache, the slot-migration
-manager (cluster mode) and the INFO `# Migration` section."""
+manager (cluster mode, `node.migrations`) and the INFO `# Migration` section."""
 
-from .targets import TargetCache
 from . import stats
+from .targets import TargetCache
 
 
 def attach(node):
@@ -10,3 +10,8 @@ def attach(node):
     node.migrate_targets = TargetCache(node)
     node.migrate_stats = stats.MigrationStats()
     node.info_sections["migration"] = stats.info_lines
+    node.migrations = None
+    if node.config["cluster-enabled"]:
+        from .manager import Manager
+        node.migrations = Manager(node)
+        node.background.append(node.migrations.run)
