@@ -1,9 +1,17 @@
-"""String commands: GET, SET and friends, counters, ranges."""
+"""String commands: GET, SET and friends, counters (incl. INCRBYFLOAT's long double arithmetic),
+ranges, APPEND/SETRANGE, LCS.
+
+A string's meta size field is 0, or has bit 0 set once the value was modified in place (APPEND,
+SETRANGE): OBJECT ENCODING then answers "raw", as Redis does.
+"""
+
+import re
+from fractions import Fraction
 
 from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.encoder import NULL3, NULL_BULK, OK
-from ..resp.errors import OVERFLOW, RespError, SYNTAX, WRONGTYPE
+from ..resp.errors import NOT_FLOAT, OVERFLOW, RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import HDR_LEN, META, NO_EXPIRE, STRING_HDR_NOEXP, TYPE_STRING, U64
 from ..storage.keyspace import now_ms
 from .table import command
@@ -78,7 +86,8 @@ def cmd_set(c, argv):
                 raise RespError(SYNTAX)
             flags |= f
             i += 1
-        elif a in (b"EX", b"PX", b"EXAT", b"PXAT") and i + 1 < n and not unit and not flags & 8:
+        elif a in (b"EX", b"PX", b"EXAT", b"PXAT") and i + 1 < n and (
+                not unit or unit == a) and not flags & 8:
             unit = a
             expire = argv[i + 1]
             i += 2
@@ -197,7 +206,7 @@ def _incr(c, key, delta):
         if old[0] != TYPE_STRING:
             raise RespError(WRONGTYPE)
         cur = parse_int(old[HDR_LEN:])
-        hdr = old[:HDR_LEN]
+        hdr = old[:17] + _SIZE0
     new = cur + delta
     if new > 2**63 - 1 or new < -(2**63):
         raise RespError(OVERFLOW)
@@ -230,3 +239,365 @@ def cmd_decrby(c, argv):
     if d == -(2**63):
         raise RespError(b"ERR decrement would overflow")
     return _incr(c, argv[1], -d)
+
+
+# -- GETSET, GETDEL, GETEX ------------------------------------------------------------------
+def _get_string_meta(c, key, slot):
+    """Live meta of a string key or None; WRONGTYPE for other types."""
+    old = c.ks.lookup(c.db, key, slot)
+    if old is not None and old[0] != TYPE_STRING:
+        raise RespError(WRONGTYPE)
+    return old
+
+
+@command("getset", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", group="string",
+         summary="Returns the previous string value of a key after setting it to a new value.")
+def cmd_getset(c, argv):
+    key = argv[1]
+    slot = keyslot(key)
+    old = _get_string_meta(c, key, slot)
+    c.ks.write_meta(c.db, slot, key, STRING_HDR_NOEXP + argv[2], old)
+    if old is None:
+        return _nil(c)
+    v = old[HDR_LEN:]
+    return b"$%d\r\n%s\r\n" % (len(v), v)
+
+
+@command("getdel", 2, "write fast", 1, 1, 1, "@write @string @fast", group="string",
+         since="6.2.0", summary="Returns the string value of a key after deleting the key.")
+def cmd_getdel(c, argv):
+    key = argv[1]
+    slot = keyslot(key)
+    old = _get_string_meta(c, key, slot)
+    if old is None:
+        return _nil(c)
+    c.ks.delete_key(c.db, slot, key, old)
+    v = old[HDR_LEN:]
+    return b"$%d\r\n%s\r\n" % (len(v), v)
+
+
+@command("getex", -2, "write fast", 1, 1, 1, "@write @string @fast", group="string",
+         since="6.2.0", summary="Returns the string value of a key after setting its expiration "
+                                "time.")
+def cmd_getex(c, argv):
+    unit = None
+    raw = None
+    persist = False
+    i = 2
+    n = len(argv)
+    while i < n:
+        a = argv[i].upper()
+        if a == b"PERSIST" and not unit:
+            persist = True
+            i += 1
+        elif a in (b"EX", b"PX", b"EXAT", b"PXAT") and i + 1 < n and not persist and (
+                unit is None or unit == a):
+            unit = a
+            raw = argv[i + 1]
+            i += 2
+        else:
+            raise RespError(SYNTAX)
+    expire = parse_expire_arg(unit, raw, b"getex") if unit else 0
+    key = argv[1]
+    slot = keyslot(key)
+    ks = c.ks
+    old = ks.lookup(c.db, key, slot)
+    if old is None:
+        return _nil(c)
+    if old[0] != TYPE_STRING:
+        raise RespError(WRONGTYPE)
+    v = old[HDR_LEN:]
+    if unit:
+        if expire <= now_ms():
+            ks.delete_key(c.db, slot, key, old)
+        else:
+            ks.set_expire(c.db, slot, key, old, expire)
+    elif persist and old[1:9] != NO_EXPIRE:
+        ks.set_expire(c.db, slot, key, old, 0)
+    return b"$%d\r\n%s\r\n" % (len(v), v)
+
+
+# -- INCRBYFLOAT: x87 80-bit long double arithmetic and Redis's "%.17Lf" formatting ----------
+_LD_MANT = 64                 # significand bits of the x87 extended format
+_LD_EMIN = -16382             # smallest normal exponent
+_LD_MAX = Fraction((2**64 - 1) * 2**(16383 - 63))
+_INF = float("inf")
+
+
+def round_long_double(f):
+    """`f` (a Fraction) rounded to the nearest x87 long double (ties to even); +-inf on
+    overflow."""
+    if f == 0:
+        return f
+    a = -f if f < 0 else f
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** e > a:
+        e -= 1
+    if e < _LD_EMIN:
+        e = _LD_EMIN
+    scale = Fraction(2) ** (e - (_LD_MANT - 1))
+    m = round(a / scale)
+    r = m * scale
+    if r > _LD_MAX:
+        return _INF if f > 0 else -_INF
+    return r if f > 0 else -r
+
+
+def parse_long_double(b):
+    """Redis's string2ld: strtold over the whole string, no leading space, no NaN, no overflow
+    to infinity or underflow to zero. Returns a Fraction, or +-inf for 'inf' literals."""
+    if not b or len(b) >= 5 * 1024 or b[0] in b" \t\n\r\v\f":
+        raise RespError(NOT_FLOAT)
+    s = b.lower()
+    neg = s[:1] == b"-"
+    body = s[1:] if s[:1] in b"+-" else s
+    if body in (b"inf", b"infinity"):
+        return -_INF if neg else _INF
+    try:
+        if body.startswith(b"0x"):
+            v = Fraction(float.fromhex(s.decode()))
+        else:
+            if not _DEC_RE.fullmatch(s):
+                raise ValueError
+            v = Fraction(s.decode())
+    except (ValueError, ZeroDivisionError, OverflowError, UnicodeDecodeError):
+        raise RespError(NOT_FLOAT)
+    r = round_long_double(v)
+    if r in (_INF, -_INF) or (r == 0 and v != 0):
+        raise RespError(NOT_FLOAT)
+    return r
+
+
+_DEC_RE = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?")
+
+
+def format_long_double(f):
+    """printf("%.17Lf") with trailing zeros (and a trailing '.') removed; '-0' becomes '0'."""
+    n = round(abs(f) * 10**17)
+    s = str(n).rjust(18, "0")
+    out = s[:-17] + "." + s[-17:]
+    out = out.rstrip("0").rstrip(".")
+    if f < 0 and out != "0":
+        out = "-" + out
+    return out.encode()
+
+
+def incr_by_float(current, incr):
+    """The new value (bytes) of INCRBYFLOAT/HINCRBYFLOAT: `current` (bytes or None) plus
+    `incr` (bytes), with Redis's errors."""
+    value = parse_long_double(current) if current is not None else Fraction(0)
+    inc = parse_long_double(incr)
+    if value in (_INF, -_INF) or inc in (_INF, -_INF):
+        raise RespError(b"ERR increment would produce NaN or Infinity")
+    total = round_long_double(value + inc)
+    if total in (_INF, -_INF):
+        raise RespError(b"ERR increment would produce NaN or Infinity")
+    return format_long_double(total)
+
+
+@command("incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast",
+         group="string", since="2.6.0",
+         summary="Increment the floating point value of a key by a number.")
+def cmd_incrbyfloat(c, argv):
+    key = argv[1]
+    slot = keyslot(key)
+    old = _get_string_meta(c, key, slot)
+    new = incr_by_float(old[HDR_LEN:] if old is not None else None, argv[2])
+    hdr = STRING_HDR_NOEXP if old is None else old[:17] + _SIZE0
+    c.ks.write_meta(c.db, slot, key, hdr + new, old)
+    return b"$%d\r\n%s\r\n" % (len(new), new)
+
+
+# -- APPEND, STRLEN, GETRANGE, SETRANGE -------------------------------------------------------
+_SIZE0 = b"\x00" * 8
+_SIZE_RAW = b"\x00" * 7 + b"\x01"   # meta size field of a string: bit 0 = modified in place (raw)
+_TOO_BIG = b"ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+
+def _check_length(c, size, append):
+    if size + append > c.node.config["proto-max-bulk-len"]:
+        raise RespError(_TOO_BIG)
+
+
+@command("append", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", group="string",
+         since="2.0.0", summary="Appends a string to the value of a key. Creates the key if it "
+                                "doesn't exist.")
+def cmd_append(c, argv):
+    key = argv[1]
+    slot = keyslot(key)
+    old = _get_string_meta(c, key, slot)
+    if old is None:
+        c.ks.write_meta(c.db, slot, key, STRING_HDR_NOEXP + argv[2], None)
+        return enc.integer(len(argv[2]))
+    cur = len(old) - HDR_LEN
+    _check_length(c, cur, len(argv[2]))
+    c.ks.write_meta(c.db, slot, key, old[:17] + _SIZE_RAW + old[HDR_LEN:] + argv[2], old)
+    return enc.integer(cur + len(argv[2]))
+
+
+@command("strlen", 2, "readonly fast", 1, 1, 1, "@read @string @fast", group="string",
+         since="2.2.0", summary="Returns the length of a string value.")
+def cmd_strlen(c, argv):
+    old = _get_string_meta(c, argv[1], keyslot(argv[1]))
+    return enc.ZERO if old is None else enc.integer(len(old) - HDR_LEN)
+
+
+@command("getrange", 4, "readonly", 1, 1, 1, "@read @string @slow", group="string",
+         since="2.4.0", summary="Returns a substring of the string stored at a key.")
+def cmd_getrange(c, argv):
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    old = _get_string_meta(c, argv[1], keyslot(argv[1]))
+    if old is None:
+        return enc.EMPTY_BULK
+    s = old[HDR_LEN:]
+    n = len(s)
+    if start < 0 and end < 0 and start > end:
+        return enc.EMPTY_BULK
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if end < 0:
+        end = 0
+    if end >= n:
+        end = n - 1
+    if start > end or n == 0:
+        return enc.EMPTY_BULK
+    return enc.bulk(s[start:end + 1])
+
+
+@command("substr", 4, "readonly", 1, 1, 1, "@read @string @slow", group="string",
+         since="1.0.0", summary="Returns a substring from a string value.")
+def cmd_substr(c, argv):
+    return cmd_getrange(c, argv)
+
+
+@command("setrange", 4, "write denyoom", 1, 1, 1, "@write @string @slow", group="string",
+         since="2.2.0", summary="Overwrites a part of a string value with another by an offset. "
+                                "Creates the key if it doesn't exist.")
+def cmd_setrange(c, argv):
+    offset = parse_int(argv[2])
+    if offset < 0:
+        raise RespError(b"ERR offset is out of range")
+    value = argv[3]
+    key = argv[1]
+    slot = keyslot(key)
+    old = _get_string_meta(c, key, slot)
+    if old is None:
+        if not value:
+            return enc.ZERO
+        _check_length(c, offset, len(value))
+        cur = b""
+        hdr = STRING_HDR_NOEXP[:17]
+    else:
+        cur = old[HDR_LEN:]
+        if not value:
+            return enc.integer(len(cur))
+        _check_length(c, offset, len(value))
+        hdr = old[:17]
+    if len(cur) < offset:
+        cur = cur + b"\x00" * (offset - len(cur))
+    new = cur[:offset] + value + cur[offset + len(value):]
+    c.ks.write_meta(c.db, slot, key, hdr + _SIZE_RAW + new, old)
+    return enc.integer(len(new))
+
+
+# -- LCS ----------------------------------------------------------------------------------------
+@command("lcs", -3, "readonly", 1, 2, 1, "@read @string @slow", group="string", since="7.0.0",
+         summary="Finds the longest common substring.")
+def cmd_lcs(c, argv):
+    ks = c.ks
+    ma = ks.lookup(c.db, argv[1])
+    mb = ks.lookup(c.db, argv[2])
+    if (ma is not None and ma[0] != TYPE_STRING) or (mb is not None and mb[0] != TYPE_STRING):
+        raise RespError(b"ERR The specified keys must contain string values")
+    a = ma[HDR_LEN:] if ma is not None else b""
+    b = mb[HDR_LEN:] if mb is not None else b""
+    getidx = getlen = withmatchlen = False
+    minmatchlen = 0
+    j = 3
+    n = len(argv)
+    while j < n:
+        opt = argv[j].upper()
+        if opt == b"IDX":
+            getidx = True
+        elif opt == b"LEN":
+            getlen = True
+        elif opt == b"WITHMATCHLEN":
+            withmatchlen = True
+        elif opt == b"MINMATCHLEN" and j + 1 < n:
+            minmatchlen = parse_int(argv[j + 1])
+            if minmatchlen < 0:
+                minmatchlen = 0
+            j += 1
+        else:
+            raise RespError(SYNTAX)
+        j += 1
+    if getidx and getlen:
+        raise RespError(b"ERR If you want both the length and indexes, please just use IDX.")
+    alen, blen = len(a), len(b)
+    if (alen + 1) * (blen + 1) * 4 > c.node.config["proto-max-bulk-len"]:
+        raise RespError(b"ERR Insufficient memory, transient memory for LCS exceeds "
+                        b"proto-max-bulk-len")
+    # rows[i][j] = LCS length of a[:i], b[:j]
+    rows = [[0] * (blen + 1)]
+    for i in range(1, alen + 1):
+        prev = rows[-1]
+        row = [0] * (blen + 1)
+        ai = a[i - 1]
+        for jj in range(1, blen + 1):
+            if ai == b[jj - 1]:
+                row[jj] = prev[jj - 1] + 1
+            else:
+                x = prev[jj]
+                y = row[jj - 1]
+                row[jj] = x if x > y else y
+        rows.append(row)
+    total = rows[alen][blen]
+    if getlen and not getidx:
+        return enc.integer(total)
+    result = bytearray(total)
+    idx = total
+    ranges = []
+    ast, aend, bst, bend = alen, 0, 0, 0
+    i, jj = alen, blen
+    while i > 0 and jj > 0:
+        emit = False
+        if a[i - 1] == b[jj - 1]:
+            result[idx - 1] = a[i - 1]
+            if ast == alen:
+                ast = aend = i - 1
+                bst = bend = jj - 1
+            elif ast == i and bst == jj:
+                ast -= 1
+                bst -= 1
+            else:
+                emit = True
+            if ast == 0 or bst == 0:
+                emit = True
+            idx -= 1
+            i -= 1
+            jj -= 1
+        else:
+            if rows[i - 1][jj] > rows[i][jj - 1]:
+                i -= 1
+            else:
+                jj -= 1
+            if ast != alen:
+                emit = True
+        if emit:
+            mlen = aend - ast + 1
+            if minmatchlen == 0 or mlen >= minmatchlen:
+                item = [enc.array([enc.integer(ast), enc.integer(aend)]),
+                        enc.array([enc.integer(bst), enc.integer(bend)])]
+                if withmatchlen:
+                    item.append(enc.integer(mlen))
+                ranges.append(enc.array(item))
+            ast = alen
+    if getidx:
+        return enc.map_(c.resp3, [(enc.bulk(b"matches"), enc.array(ranges)),
+                                  (enc.bulk(b"len"), enc.integer(total))])
+    return enc.bulk(bytes(result))
