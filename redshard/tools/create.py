@@ -76,6 +76,20 @@ def wait_for_join(nodes, echo, timeout=120.0, poll=0.2):
         time.sleep(poll)
 
 
+def wait_for_state_ok(nodes, echo, timeout=30.0, poll=0.1):
+    """Wait until every node reports cluster_state:ok (Redis raises it a moment after the
+    slot tables agree); returns True if they all did within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        bad = [n for n in nodes if "cluster_state:ok" not in n.call("CLUSTER", "INFO")]
+        if not bad:
+            return True
+        if time.monotonic() > deadline:
+            echo("[WARNING] cluster_state is not ok yet on %s" % ", ".join(n.name for n in bad))
+            return False
+        time.sleep(poll)
+
+
 def meet_args(entry):
     """CLUSTER MEET arguments that introduce a node to `entry`."""
     args = ["CLUSTER", "MEET", resolve_ip(entry.host), entry.port]
@@ -97,6 +111,9 @@ def create(addrs, replicas, yes, echo, confirm, timeout=120.0):
             ensure_cluster_node(n)
             n.load_self()
             ensure_empty(n)
+            if n.slots:
+                raise ToolError("[ERR] Node %s is not empty: it already serves slots %s."
+                                % (n.name, format_ranges(n.slots)))
         masters_count = len(nodes) // (replicas + 1)
         if masters_count < 3:
             raise ToolError(
@@ -143,10 +160,13 @@ def create(addrs, replicas, yes, echo, confirm, timeout=120.0):
                 echo("[WARNING] Node %s: SET-CONFIG-EPOCH %d: %s" % (n.name, epoch, e))
         echo(">>> Sending CLUSTER MEET messages to join the cluster")
         first = masters[0]
+        started = time.monotonic()
         for n in masters[1:] + rest:
             n.call(*meet_args(first))
         took = wait_for_join(masters + rest, echo, timeout)
-        echo("All %d nodes agree on the slot table after %.1f s." % (len(nodes), took))
+        wait_for_state_ok(masters + rest, echo, timeout)
+        echo("All %d nodes agree on the slot table after %.1f s; cluster_state ok after %.1f s."
+             % (len(nodes), took, time.monotonic() - started))
         for r, m in replica_of.items():
             try:
                 r.call("CLUSTER", "REPLICATE", m.id)

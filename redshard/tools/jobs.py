@@ -46,7 +46,7 @@ def list_jobs(node):
     except ReplyError as e:
         if "unknown subcommand" in str(e).lower():
             raise Unsupported("[ERR] Node %s does not support server-side slot migration "
-                              "(CLUSTER GETSLOTMIGRATIONS): %s" % (node.name, e)) from None
+                              "(CLUSTER MIGRATESLOTS / GETSLOTMIGRATIONS): %s" % (node.name, e)) from None
         raise ToolError("[ERR] Node %s replied with error:\n%s" % (node.name, e)) from None
     return [_job(j) for j in reply or []]
 
