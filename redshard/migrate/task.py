@@ -8,11 +8,11 @@ is empty; then `SETSLOT s NODE <target>` on the target (it bumps its epoch and b
 and on every other master. Every step is idempotent, so a restarted job (after kill -9) simply
 redoes the slot it was on.
 
-Stopping: pause waits between batches with the slot open (consistent: the keys are on one side
-or the other, ASK covers both). Cancel and failure close the current slot cleanly: when none of
-its keys reached the target yet the slot is set STABLE on both sides; when some did, cancel
-finishes the slot (so it is never half-owned), and a failure leaves it MIGRATING (ASK still
-reaches every key) with the reason in the job's message, to be resumed or fixed.
+Stopping: pause waits between batches with the slot open (consistent: every key is on one side
+or the other and ASK reaches both). Cancel and failure hand the current slot back only when the
+target holds none of its keys (checked after the target stopped importing); otherwise a cancel
+finishes the slot (it is never half-owned) and a failure leaves it MIGRATING (ASK still reaches
+every key), with the reason in the job's message, to be resumed or fixed.
 """
 
 import time
@@ -55,7 +55,6 @@ class ExportJob:
         self.conn = None
         self.rate_t0 = time.monotonic()
         self.rate_keys0 = rec["keys_moved"]
-        self.slot_keys_moved = 0       # keys of the current slot already on the target
 
     # -- bookkeeping -------------------------------------------------------------------------
     @property
@@ -89,21 +88,19 @@ class ExportJob:
         rec = self.rec
         try:
             while rec["slots_done"] < len(rec["slots"]):
-                if rec["state"] == CANCELLING and self.slot_keys_moved == 0:
-                    break
                 await self._wait_if_paused()
-                if rec["state"] == CANCELLING and self.slot_keys_moved == 0:
-                    break
                 slot = rec["slots"][rec["slots_done"]]
+                if rec["state"] == CANCELLING and rec.get("opened", -1) != slot:
+                    break                   # the next slot was never opened: nothing to undo
                 rec["current_slot"] = slot
                 self.save()
-                finished = await self._move_slot(slot)
-                if finished:
-                    rec["slots_done"] += 1
-                    self.manager.stats.slots_exported += 1
-                    self.slot_keys_moved = 0
-                    self.save()
-                    await self._note()
+                if not await self._move_slot(slot):
+                    break                   # cancelled, the slot was handed back
+                rec["slots_done"] += 1
+                rec["opened"] = -1
+                self.manager.stats.slots_exported += 1
+                self.save()
+                await self._note()
             if rec["state"] == CANCELLING:
                 self.set_state(CANCELLED, "cancelled after %d of %d slots"
                                % (rec["slots_done"], len(rec["slots"])))
@@ -197,49 +194,69 @@ class ExportJob:
 
     # -- one slot ----------------------------------------------------------------------------
     async def _move_slot(self, slot):
-        """Move one slot; True when it now belongs to the target, False when the job stopped
-        (cancel before any key moved: the slot was closed and stays here)."""
+        """Move one slot; True when it now belongs to the target, False when a cancel handed
+        it back (the target had none of its keys)."""
         node = self.node
         rec = self.rec
         me = local.myself(local.cluster_nodes(node))
         if slot not in me.slots:
-            # already handed over (a restart after SETSLOT NODE here)
-            return True
+            return True                 # already handed over (restart after SETSLOT NODE here)
+        rec["opened"] = slot
+        self.save()
         r = await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"IMPORTING",
                                     rec["source"])
         if isinstance(r, ReplyError):
             if b"already the owner" in r.msg:
                 await self._close_slot(slot)
                 return True
+            await self._try_abandon(slot)
             raise JobFailed("target refused to import slot %d: %s" % (slot, r.msg.decode()))
         r = local.run(node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"MIGRATING", rec["target"])
         if isinstance(r, ReplyError):
-            await self._abandon_slot(slot)
+            await self._try_abandon(slot)
             raise JobFailed("cannot set slot %d migrating here: %s" % (slot, r.msg.decode()))
+        finishing = False               # a cancel found keys on the target: finish the slot
         try:
             while True:
                 if rec["state"] in (PAUSING, PAUSED):
                     await self._wait_if_paused()
-                if rec["state"] == CANCELLING and self.slot_keys_moved == 0:
-                    await self._abandon_slot(slot)
-                    return False
+                if rec["state"] == CANCELLING and not finishing:
+                    if await self._try_abandon(slot):
+                        return False
+                    finishing = True
                 if node.ks.count_in_slot(0, slot) == 0:
                     break
                 await self._move_batch(slot)
-        except JobFailed:
-            if self.slot_keys_moved == 0:
-                await self._abandon_slot(slot)
+        except JobFailed as e:
+            if not await self._try_abandon(slot):
+                raise JobFailed("%s; slot %d left MIGRATING (some of its keys are on the "
+                                "target, ASK reaches them): resume the job or run a fix"
+                                % (e, slot))
             raise
         await self._close_slot(slot)
         return True
 
-    async def _abandon_slot(self, slot):
-        """Close a slot none of whose keys moved: STABLE here and (best effort) on the target."""
-        local.run(self.node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"STABLE")
+    async def _try_abandon(self, slot):
+        """Hand an open slot back when the target holds none of its keys: STABLE on the target
+        (it stops accepting ASKING writes), check again that it is empty, then STABLE here.
+        False (slot left open) when the target has keys of it or cannot be asked."""
+        rec = self.rec
         try:
+            n = await self._call_target(b"CLUSTER", b"COUNTKEYSINSLOT", b"%d" % slot)
+            if n != 0:
+                return False
             await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"STABLE")
+            n = await self._call_target(b"CLUSTER", b"COUNTKEYSINSLOT", b"%d" % slot)
+            if n != 0:
+                await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"IMPORTING",
+                                        rec["source"])
+                return False
         except JobFailed:
-            pass
+            return False
+        local.run(self.node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"STABLE")
+        rec["opened"] = -1
+        self.save()
+        return True
 
     async def _close_slot(self, slot):
         """The slot is empty here: give it to the target everywhere (target first)."""
@@ -318,7 +335,6 @@ class ExportJob:
             node.engine.flush()
         finally:
             thaw(node, 0, keys, ev)
-        self.slot_keys_moved += moved
         rec = self.rec
         rec["keys_moved"] += moved
         rec["bytes_moved"] += nbytes
