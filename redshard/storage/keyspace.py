@@ -253,9 +253,14 @@ class Keyspace:
         return self.counts[db][slot]
 
     def flushdb(self, db):
-        """Delete every record of one database in bounded batches."""
+        """Delete every record of one database in bounded batches (inside a transaction, through
+        the transaction's own batch so that it stays atomic)."""
         self.e.flush()
         for kind in (M, S, Z, E):
+            if self.e.hold:
+                for k in self.e.iterator(prefix=kind + bytes((db,)), include_value=False):
+                    self.e.delete(k)
+                continue
             prefix = kind + bytes((db,))
             it = self.e.db.iterator(prefix=prefix, include_value=False)
             wb = self.e.db.write_batch()
