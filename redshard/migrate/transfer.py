@@ -13,7 +13,9 @@ import socket
 
 import trio
 
+from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
+from ..resp.errors import RespError
 from ..resp.aioclient import ReplyError, encode_command
 from ..storage.keyspace import now_ms
 from .dump import dump_payload
@@ -43,9 +45,11 @@ class MigrateRequest:
 
 def start_migrate(c, req):
     """Run MIGRATE for client `c`: reply bytes (+NOKEY) or the awaitable that completes it."""
+    if c.multi:
+        # inside EXEC: a transaction cannot wait for the target (checked before any freeze)
+        raise RespError(b"ERR 'migrate' cannot run inside a transaction")
     ks = c.ks
     db = c.db
-    from ..cluster.keyslot import keyslot
     items = []                          # (key, expire_ms, payload)
     for key in req.keys:
         slot = keyslot(key)
