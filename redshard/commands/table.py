@@ -96,15 +96,16 @@ def command(name, arity, flags="", first_key=0, last_key=0, step=0, acl="", getk
 
 
 def container(name, arity=-2, flags="", acl="", group="generic", since="1.0.0", summary="",
-              complexity=""):
-    """Register a command that dispatches on its first argument (CLIENT, CONFIG, CLUSTER, ...)."""
+              complexity="", handler=None, tips=()):
+    """Register a command that dispatches on its first argument (CLIENT, CONFIG, CLUSTER, ...).
+    `handler` serves the command called without a subcommand (COMMAND), when its arity allows."""
     n = name.lower()
 
     def dispatch(c, argv):
         raise AssertionError("containers are dispatched by the server")
 
-    cmd = Command(n, arity, flags, 0, 0, 0, acl, dispatch, None, None, group, since, summary,
-                  complexity, None, (), None, (), ())
+    cmd = Command(n, arity, flags, 0, 0, 0, acl, handler or dispatch, None, None, group, since,
+                  summary, complexity, None, tips, None, (), ())
     cmd.is_container = True
     _BY_NAME[n] = cmd
     COMMANDS[n.encode()] = cmd
@@ -129,8 +130,6 @@ def resolve(argv):
             return None, unknown_command_error(argv)
     n = len(argv)
     if cmd.is_container:
-        if n < 2 and cmd.arity < 0:
-            return None, arity_error(cmd)
         if n >= 2:
             sub = cmd.subcommands.get(argv[1].lower().decode("latin-1"))
             if sub is None:

@@ -170,3 +170,14 @@ class Status:
 
     def __init__(self, text):
         self.text = text
+
+
+def help_reply(name, lines):
+    """Redis's addReplyHelp: a usage header for `name` (as typed, upper-cased), the help lines and
+    the HELP entry, all as status replies."""
+    if isinstance(name, str):
+        name = name.encode()
+    items = [simple(name.upper() + b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")]
+    items += [simple(line) for line in lines]
+    items += [simple(b"HELP"), simple(b"    Prints this help.")]
+    return array(items)
