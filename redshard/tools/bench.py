@@ -294,7 +294,8 @@ US_NOTE = ("µs/req = server CPU time (user+sys from /proc/PID/stat) per request
            "the LPUSH preload of an LRANGE run (add the LPUSH row to subtract it).")
 
 COLUMNS = ("test", "pipeline", "redshard ops/s", "redis ops/s", "fakeredis ops/s",
-           "redshard/redis", "redshard/fakeredis", "redshard µs/req", "redis µs/req")
+           "redshard/redis", "redshard/fakeredis", "redshard µs/req", "redis µs/req",
+           "fakeredis µs/req")
 
 
 def table_rows(results, rows):
@@ -304,7 +305,7 @@ def table_rows(results, rows):
         rd = results.get((pipeline, test, "redis"))
         fk = results.get((pipeline, test, "fakeredis"))
         out.append([test.upper(), str(pipeline), fmt_rps(rs), fmt_rps(rd), fmt_rps(fk),
-                    fmt_ratio(rs, rd), fmt_ratio(rs, fk), fmt_us(rs), fmt_us(rd)])
+                    fmt_ratio(rs, rd), fmt_ratio(rs, fk), fmt_us(rs), fmt_us(rd), fmt_us(fk)])
     return out
 
 
