@@ -53,6 +53,8 @@ class ExportJob:
         self.rec = rec                 # the persisted dict (see Manager.new_record)
         self.wakeup = trio.Event()
         self.conn = None
+        self.others = {}               # node id -> AsyncConnection (SETSLOT NODE on masters)
+        self.last_note = 0.0
         self.rate_t0 = time.monotonic()
         self.rate_keys0 = rec["keys_moved"]
 
@@ -87,6 +89,7 @@ class ExportJob:
     async def run(self):
         rec = self.rec
         try:
+            await self._note(force=True)
             while rec["slots_done"] < len(rec["slots"]):
                 await self._wait_if_paused()
                 slot = rec["slots"][rec["slots_done"]]
@@ -118,21 +121,23 @@ class ExportJob:
             self.set_state(FAILED, "internal error: %r" % (e,))
             self.manager.stats.jobs_failed += 1
         finally:
-            if self.conn is not None:
-                self.conn.close()
-                self.conn = None
-        await self._note()
+            for conn in self.others.values():
+                conn.close()
+            self.others = {}
+        await self._note(force=True)
+        self._drop_conn()
 
     async def _wait_if_paused(self):
         rec = self.rec
+        if rec["state"] not in (PAUSING, PAUSED):
+            return
         while rec["state"] in (PAUSING, PAUSED):
             if rec["state"] == PAUSING:
                 self.set_state(PAUSED)
             self.wakeup = trio.Event()
             await self.wakeup.wait()
-        if rec["state"] == RUNNING:
-            self.rate_t0 = time.monotonic()
-            self.rate_keys0 = rec["keys_moved"]
+        self.rate_t0 = time.monotonic()     # the rate counts running time only
+        self.rate_keys0 = rec["keys_moved"]
 
     # -- target connection -------------------------------------------------------------------
     def _target_view(self):
@@ -178,9 +183,13 @@ class ExportJob:
             self.conn.close()
             self.conn = None
 
-    async def _note(self):
-        """Tell the target about this job so it lists it as an IMPORT (best effort)."""
+    async def _note(self, force=False):
+        """Tell the target about this job so it lists it as an IMPORT (best effort, at most
+        twice a second unless `force`)."""
         rec = self.rec
+        if not force and time.monotonic() - self.last_note < 0.5:
+            return
+        self.last_note = time.monotonic()
         try:
             conn = await self._connection()
             with trio.fail_after(2):
@@ -277,18 +286,21 @@ class ExportJob:
                     n.start_soon(self._setslot_remote, v, slot, target)
 
     async def _setslot_remote(self, v, slot, target):
+        """SETSLOT NODE on another master (best effort: it also learns it from the bus)."""
+        conn = self.others.get(v.id)
         try:
             with trio.fail_after(3):
-                conn = await AsyncConnection.open(v.host, v.port)
-                try:
+                if conn is None or conn.closed:
+                    conn = await AsyncConnection.open(v.host, v.port)
+                    self.others[v.id] = conn
                     pw = self.node.config["requirepass"]
                     if pw:
                         await conn.call(b"AUTH", pw)
-                    await conn.call(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", target)
-                finally:
-                    conn.close()
+                await conn.call(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", target)
         except (OSError, trio.TooSlowError):
-            pass                        # it learns the new owner from the bus
+            if conn is not None:
+                conn.close()
+            self.others.pop(v.id, None)
 
     async def _move_batch(self, slot):
         """Send one batch of the slot's keys, delete the acknowledged ones here."""
