@@ -8,7 +8,8 @@ listeners (a slot migration's journal, later replication).
 """
 
 import time
-from collections import deque
+from collections import Counter, deque
+from operator import itemgetter
 
 from ..cluster.keyslot import keyslot
 from ..resp.errors import RespError, WRONGTYPE
@@ -42,6 +43,9 @@ class Keyspace:
         self.expires = [0] * databases
         # db -> {slot: number of keys with an expiry}: the slots the active expiry cycle visits
         self.expire_slots = [dict() for _ in range(databases)]
+        # db -> {slot: a lower bound of the earliest expiry in the slot}: active expiry visits
+        # only slots where this is due
+        self.expire_next = [dict() for _ in range(databases)]
         self.watchers = {}          # (db, key) -> set of clients watching it
         self.listeners = []         # callables(db, slot, key) told of every changed key
         self.stale = deque()        # (db, slot, key, version) collections awaiting a sweep
@@ -55,28 +59,22 @@ class Keyspace:
 
     # -- start-up ------------------------------------------------------------------------------
     def _load(self):
-        """Rebuild the in-memory counters with key-only scans of the meta and expiry indexes."""
-        counts = self.counts
-        sizes = self.sizes
-        cur_db = -1
-        c = None
-        n = 0
-        for k in self.e.db.iterator(prefix=M, include_value=False):
-            d = k[1]
-            if d != cur_db:
-                if cur_db >= 0:
-                    sizes[cur_db] += n
-                cur_db, c, n = d, counts[d], 0
-            c[(k[2] << 8) | k[3]] += 1
-            n += 1
-        if cur_db >= 0:
-            sizes[cur_db] += n
-        for k in self.e.db.iterator(prefix=E, include_value=False):
-            d = k[1]
-            slot = (k[2] << 8) | k[3]
-            es = self.expire_slots[d]
-            es[slot] = es.get(slot, 0) + 1
-            self.expires[d] += 1
+        """Rebuild the in-memory counters with key-only scans of the meta and expiry indexes
+        (counted by (db, slot) prefix in C: about 1 s per million keys)."""
+        first4 = itemgetter(slice(0, 4))
+        ndb = self.databases
+        for p, n in Counter(map(first4, self.e.db.iterator(prefix=M, include_value=False))).items():
+            d = p[1]
+            if d < ndb:
+                self.counts[d][(p[2] << 8) | p[3]] = n
+                self.sizes[d] += n
+        for p, n in Counter(map(first4, self.e.db.iterator(prefix=E, include_value=False))).items():
+            d = p[1]
+            if d < ndb:
+                slot = (p[2] << 8) | p[3]
+                self.expire_slots[d][slot] = n
+                self.expire_next[d][slot] = 0
+                self.expires[d] += n
 
     def close(self):
         self.e.put(_VERSION_KEY, U64.pack(self._version))
@@ -164,6 +162,10 @@ class Keyspace:
                 self.expires[db] += 1
                 es = self.expire_slots[db]
                 es[slot] = es.get(slot, 0) + 1
+                t = U64.unpack(new_exp)[0]
+                nx = self.expire_next[db]
+                if t < nx.get(slot, 1 << 64):
+                    nx[slot] = t
         self.dirty += 1
         if self.watchers or self.listeners:
             self.touched(db, slot, key)
@@ -198,6 +200,7 @@ class Keyspace:
             es[slot] = n
         else:
             es.pop(slot, None)
+            self.expire_next[db].pop(slot, None)
 
     def _retire(self, db, slot, key, old):
         """A collection version is gone: its element records are swept in the background."""
@@ -277,6 +280,7 @@ class Keyspace:
         self.sizes[db] = 0
         self.expires[db] = 0
         self.expire_slots[db] = {}
+        self.expire_next[db] = {}
         self.stale = deque(s for s in self.stale if s[0] != db)
         for (d, _k), clients in self.watchers.items():
             if d == db:
@@ -301,31 +305,49 @@ class Keyspace:
         return out
 
     # -- background work -----------------------------------------------------------------------
-    def active_expire_step(self, budget=200):
-        """Delete up to `budget` due keys; returns how many were deleted."""
-        now = U64.pack(now_ms())
+    def active_expire_step(self, budget=200, max_seconds=0.02):
+        """Delete keys whose time has come: at least `budget` of them when that many are due,
+        and more while under `max_seconds`. Only slots whose earliest expiry is due are visited.
+        Returns how many keys were deleted."""
+        now = now_ms()
+        nowb = U64.pack(now)
+        t0 = time.monotonic()
         done = 0
+        e = self.e
         for db in range(self.databases):
-            es = self.expire_slots[db]
-            if not es:
+            nx = self.expire_next[db]
+            if not nx:
                 continue
-            for slot in list(es):
+            due_slots = [slot for slot, t in nx.items() if t <= now]
+            mp = meta_prefixes(db)
+            for slot in due_slots:
                 p = slot_prefix(E, db, slot)
                 due = []
-                for k in self.e.iterator(prefix=p, include_value=False):
-                    if k[4:12] > now:
+                nxt = None
+                for k in e.iterator(prefix=p, include_value=False):
+                    if k[4:12] > nowb:
+                        nxt = U64.unpack_from(k, 4)[0]
                         break
-                    due.append(k[12:])
-                    if done + len(due) >= budget:
+                    due.append(k)
+                    if len(due) >= 100:
+                        nxt = now
                         break
-                for key in due:
-                    # lookup() expires the key through the one commit path
-                    self.lookup(db, key, slot)
-                done += len(due)
-                if done >= budget:
-                    self.e.flush()
+                for k in due:
+                    key = k[12:]
+                    v = e.get(mp[slot] + key)
+                    if v is None or v[1:9] != k[4:12]:
+                        e.delete(k)          # stale index entry
+                    else:
+                        self.expire_now(db, slot, key, v)
+                        done += 1
+                if not due and nxt is None:
+                    nx.pop(slot, None)       # nothing indexed any more
+                elif slot in nx:
+                    nx[slot] = nxt if nxt is not None else now
+                if done >= budget and time.monotonic() - t0 > max_seconds:
+                    e.flush()
                     return done
-        self.e.flush()
+        e.flush()
         return done
 
     def sweep_step(self, budget=1000):
