@@ -309,3 +309,13 @@ def test_transactions_and_frozen_keys():
         assert p.execute() == [None, 1]
         assert time.time() - t0 >= 0.5
         th.join()
+
+
+def test_command_info_and_docs_match_redis(pairs):
+    (src, _t), (ref, _t2) = pairs
+    for args in (("COMMAND", "INFO", "migrate"), ("COMMAND", "DOCS", "migrate"),
+                 ("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "10")):
+        a, b = RawConn(src.port), RawConn(ref.port)
+        assert a.cmd(*args) == b.cmd(*args), args
+        a.close()
+        b.close()

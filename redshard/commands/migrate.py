@@ -94,6 +94,27 @@ def parse_migrate(argv):
                     "complexity. Also an O(N) data transfer between the two instances is "
                     "performed.",
          tips=("nondeterministic_output",),
+         arguments=[
+             {"name": "host", "type": "string"},
+             {"name": "port", "type": "integer"},
+             {"name": "key_or_empty_string", "type": "oneof", "arguments": [
+                 {"name": "key", "type": "key", "key_spec_index": 0},
+                 {"name": "empty_string", "type": "pure-token", "token": ""}]},
+             {"name": "destination-db", "type": "integer"},
+             {"name": "timeout", "type": "integer"},
+             {"name": "copy", "type": "pure-token", "token": "COPY", "since": "3.0.0",
+              "flags": "optional"},
+             {"name": "replace", "type": "pure-token", "token": "REPLACE", "since": "3.0.0",
+              "flags": "optional"},
+             {"name": "authentication", "type": "oneof", "flags": "optional", "arguments": [
+                 {"name": "password", "type": "string", "token": "AUTH", "since": "4.0.7",
+                  "flags": "optional"},
+                 {"name": "username_password", "type": "block", "token": "AUTH2",
+                  "since": "6.0.0", "flags": "optional", "arguments": [
+                      {"name": "username", "type": "string"},
+                      {"name": "password", "type": "string"}]}]},
+             {"name": "key", "type": "key", "key_spec_index": 1, "token": "KEYS",
+              "since": "3.0.6", "flags": "optional multiple"}],
          key_specs=[
              {"flags": ["RW", "access", "delete"],
               "begin_search": {"type": "index", "spec": {"index": 3}},
