@@ -1,0 +1,556 @@
+"""The cluster bus: a listener on the bus port, one outbound link per known node, and Redis
+Cluster's rules for MEET/PING/PONG/FAIL/UPDATE messages (REDIS-NOTES §7).
+
+Wire format (ours, between redshard nodes): frames `RSCB` + 4-byte big-endian length + a JSON
+object, at most MAX_FRAME bytes. A slot bitmap travels as base64 of its zlib-compressed 2048
+bytes. Anything else on the bus port (RESP commands, garbage, oversized frames) closes that
+connection and nothing more."""
+
+import base64
+import json
+import random
+import re
+import struct
+import time
+import zlib
+
+import trio
+
+from .keyslot import NSLOTS
+from .state import ClusterNode, now_ms, random_id
+
+MAGIC = b"RSCB"
+HDR = struct.Struct("!4sI")
+MAX_FRAME = 64 * 1024
+MAX_PENDING = 4 * 1024 * 1024
+_ID_RE = re.compile(r"^[0-9a-f]{40}$")
+_MSG_TYPES = ("ping", "pong", "meet", "fail", "update")
+
+
+class BadMessage(Exception):
+    pass
+
+
+def encode_bitmap(b):
+    return base64.b64encode(zlib.compress(b)).decode()
+
+
+def decode_bitmap(s):
+    raw = base64.b64decode(s, validate=True)
+    d = zlib.decompressobj()
+    out = d.decompress(raw, NSLOTS // 8 + 1)
+    if len(out) != NSLOTS // 8 or d.unconsumed_tail:
+        raise BadMessage("bad slot bitmap")
+    return out
+
+
+def frame(msg):
+    body = json.dumps(msg, separators=(",", ":")).encode()
+    return HDR.pack(MAGIC, len(body)) + body
+
+
+class Link:
+    """One bus connection; `node` is the peer for outbound links (None for inbound)."""
+
+    def __init__(self, bus, node, outbound):
+        self.bus = bus
+        self.node = node
+        self.outbound = outbound
+        self.stream = None
+        self.connected = False
+        self.closed = False
+        self.created = now_ms()
+        self.pending = []
+        self.pending_bytes = 0
+        self.wake = trio.Event()
+        self.cancel = trio.CancelScope()
+        self.sender_id = None
+
+    def send(self, data, mtype):
+        if self.closed:
+            return
+        self.pending.append(data)
+        self.pending_bytes += len(data)
+        st = self.bus.st
+        st.stats_sent[mtype] = st.stats_sent.get(mtype, 0) + 1
+        st.bytes_sent += len(data)
+        if self.pending_bytes > MAX_PENDING:
+            self.close()
+            return
+        self.wake.set()
+
+    def close(self):
+        self.closed = True
+        self.connected = False
+        self.cancel.cancel()
+
+    async def run(self, stream):
+        self.stream = stream
+        self.connected = True
+        try:
+            async with trio.open_nursery() as n:
+                n.start_soon(self._writer)
+                await self._reader()
+                n.cancel_scope.cancel()
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, BadMessage):
+            pass
+        finally:
+            self.connected = False
+            self.closed = True
+            try:
+                await trio.aclose_forcefully(stream)
+            except Exception:
+                pass
+
+    async def _writer(self):
+        while True:
+            await self.wake.wait()
+            self.wake = trio.Event()
+            if not self.pending:
+                continue
+            data = b"".join(self.pending)
+            self.pending.clear()
+            self.pending_bytes = 0
+            await self.stream.send_all(data)
+
+    async def _reader(self):
+        buf = bytearray()
+        bus = self.bus
+        while True:
+            data = await self.stream.receive_some(65536)
+            if not data:
+                return
+            buf += data
+            while len(buf) >= HDR.size:
+                magic, ln = HDR.unpack_from(buf)
+                if magic != MAGIC or ln > MAX_FRAME:
+                    raise BadMessage("not a bus frame")
+                if len(buf) < HDR.size + ln:
+                    break
+                body = bytes(buf[HDR.size:HDR.size + ln])
+                del buf[:HDR.size + ln]
+                try:
+                    msg = json.loads(body)
+                    if not isinstance(msg, dict) or msg.get("t") not in _MSG_TYPES:
+                        raise BadMessage("bad message")
+                    bus.st.bytes_received += HDR.size + ln
+                    bus.process(msg, self)
+                except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+                    raise BadMessage(repr(e))
+            if len(buf) > HDR.size + MAX_FRAME:
+                raise BadMessage("frame too large")
+
+
+class Bus:
+    """Heartbeats, gossip, failure detection and slot-claim propagation for one node."""
+
+    def __init__(self, node, st):
+        self.node = node
+        self.st = st
+        self.nursery = None
+        self.inbound = set()
+        self.tick = 0
+
+    @property
+    def timeout(self):
+        return self.node.config["cluster-node-timeout"]
+
+    # -- tasks ---------------------------------------------------------------------------------
+    async def run(self, node):
+        st = self.st
+        port = st.myself.bus_port if not node.config["cluster-port"] else node.config["cluster-port"]
+        if node.config["cluster-port"] == 0:
+            port = node.port + 10000
+        listeners = []
+        for addr in node.bind.split():
+            addr = addr.lstrip("-")
+            host = None if addr in ("*", "::*") else addr
+            try:
+                listeners.extend(await trio.open_tcp_listeners(port, host=host))
+            except OSError as e:
+                node.log.warning("Could not bind the cluster bus port %d: %s", port, e)
+                raise SystemExit(1)
+        async with trio.open_nursery() as n:
+            self.nursery = n
+            for ln in listeners:
+                n.start_soon(trio.serve_listeners, self._inbound, [ln])
+            n.start_soon(self._cron)
+
+    async def _inbound(self, stream):
+        link = Link(self, None, False)
+        self.inbound.add(link)
+        try:
+            with link.cancel:
+                await link.run(stream)
+        finally:
+            self.inbound.discard(link)
+
+    async def _connect(self, n, link):
+        try:
+            with link.cancel:
+                stream = None
+                with trio.move_on_after(max(self.timeout, 1000) / 1000):
+                    stream = await trio.open_tcp_stream(n.ip, n.bus_port)
+                    try:
+                        stream.setsockopt(6, 1, 1)   # TCP_NODELAY
+                    except OSError:
+                        pass
+                if link.closed or stream is None:
+                    return
+                link.connected = True
+                self.send_ping(link, "meet" if "meet" in n.flags else "ping")
+                await link.run(stream)
+        except OSError:
+            pass
+        finally:
+            link.closed = True
+            link.connected = False
+            if n.link is link:
+                n.link = None
+
+    def drop_link(self, n):
+        if n.link is not None:
+            n.link.close()
+            n.link = None
+
+    async def _cron(self):
+        while True:
+            await trio.sleep(0.1)
+            try:
+                self.cron_step()
+            except Exception as e:  # the bus must never take the node down
+                self.node.log.warning("cluster cron error: %r", e)
+
+    def cron_step(self):
+        st = self.st
+        me = st.myself
+        now = now_ms()
+        timeout = self.timeout
+        self.tick += 1
+        dirty = False
+        handshake_timeout = max(timeout, 1000)
+        for n in list(st.nodes.values()):
+            if n is me:
+                continue
+            if "handshake" in n.flags and now - n.created > handshake_timeout:
+                st.forget(n, ban=False)
+                continue
+            if n.link is None and n.ip and "noaddr" not in n.flags and self.nursery is not None:
+                link = Link(self, n, True)
+                n.link = link
+                if n.ping_sent == 0:
+                    n.ping_sent = now
+                self.nursery.start_soon(self._connect, n, link)
+        # one random ping per second to the node with the oldest pong among 5
+        if self.tick % 10 == 0:
+            cands = [n for n in st.nodes.values() if n is not me and n.link is not None and
+                     n.link.connected and n.ping_sent == 0 and "handshake" not in n.flags]
+            if cands:
+                sample = random.sample(cands, min(5, len(cands)))
+                target = min(sample, key=lambda x: x.pong_received)
+                self.send_ping(target.link, "ping")
+        for n in list(st.nodes.values()):
+            if n is me or "handshake" in n.flags:
+                continue
+            link = n.link
+            if link is not None and link.connected:
+                if n.ping_sent and now - link.created > timeout and \
+                        now - n.ping_sent > timeout / 2:
+                    self.drop_link(n)      # reconnect: the link may be stuck
+                elif n.ping_sent == 0 and now - n.pong_received > timeout / 2:
+                    self.send_ping(link, "ping")
+            if n.ping_sent and now - n.ping_sent > timeout and \
+                    "fail?" not in n.flags and "fail" not in n.flags:
+                n.flags.add("fail?")
+                dirty = True
+            if n.fail_reports:
+                for r, t in list(n.fail_reports.items()):
+                    if now - t > timeout * 2:
+                        del n.fail_reports[r]
+            if "fail?" in n.flags and self.mark_failing_if_needed(n):
+                dirty = True
+        old = st.ok
+        st.update_state()
+        if dirty or old != st.ok:
+            st.save()
+
+    # -- messages ------------------------------------------------------------------------------
+    def header(self, mtype):
+        st = self.st
+        me = st.myself
+        master = st.my_master() or me
+        msg = {"t": mtype, "id": me.id, "ip": st.config["cluster-announce-ip"] or me.ip,
+               "port": me.port, "bport": me.bus_port, "host": me.hostname,
+               "flags": sorted(me.flags - {"myself"}), "cur": st.current_epoch,
+               "cfg": master.config_epoch, "master": me.master_id if "slave" in me.flags else None,
+               "ok": st.ok}
+        owner = st.owner
+        b = bytearray(NSLOTS // 8)
+        for s in range(NSLOTS):
+            if owner[s] is master:
+                b[s >> 3] |= 1 << (s & 7)
+        msg["slots"] = encode_bitmap(bytes(b))
+        return msg
+
+    def gossip(self, exclude):
+        st = self.st
+        me = st.myself
+        others = [n for n in st.nodes.values() if n is not me and n is not exclude and
+                  "handshake" not in n.flags and "noaddr" not in n.flags]
+        wanted = max(3, len(st.nodes) // 10)
+        chosen = random.sample(others, min(wanted, len(others)))
+        for n in others:
+            if "fail?" in n.flags and n not in chosen:
+                chosen.append(n)
+        return [[n.id, n.ip, n.port, n.bus_port, sorted(n.flags), n.ping_sent, n.pong_received]
+                for n in chosen]
+
+    def send_ping(self, link, mtype):
+        msg = self.header(mtype)
+        peer = link.node
+        msg["gossip"] = self.gossip(peer)
+        if mtype in ("ping", "meet") and peer is not None and peer.ping_sent == 0:
+            peer.ping_sent = now_ms()
+        link.send(frame(msg), mtype)
+
+    def broadcast_pong(self):
+        for n in self.st.nodes.values():
+            if n.link is not None and n.link.connected and "handshake" not in n.flags:
+                self.send_ping(n.link, "pong")
+
+    def broadcast_fail(self, about):
+        msg = self.header("fail")
+        msg["about"] = about.id
+        data = frame(msg)
+        for n in self.st.nodes.values():
+            if n.link is not None and n.link.connected and "handshake" not in n.flags:
+                n.link.send(data, "fail")
+
+    def send_update(self, link, about):
+        msg = self.header("update")
+        msg["about"] = about.id
+        msg["ucfg"] = about.config_epoch
+        msg["uslots"] = encode_bitmap(_bitmap_for(self.st, about))
+        link.send(frame(msg), "update")
+
+    def start_handshake(self, ip, port, bport, meet=False):
+        st = self.st
+        for n in st.nodes.values():
+            if n.ip == ip and n.port == port and ("handshake" in n.flags or not meet):
+                return n
+        n = ClusterNode(random_id(), ip, port, bport, ("handshake", "meet") if meet else
+                        ("handshake",))
+        st.nodes[n.id] = n
+        return n
+
+    def mark_failing_if_needed(self, n):
+        st = self.st
+        if "fail" in n.flags or "fail?" not in n.flags:
+            return False
+        needed = st.size() // 2 + 1
+        now = now_ms()
+        reports = sum(1 for r, t in n.fail_reports.items() if now - t <= self.timeout * 2)
+        if "master" in st.myself.flags:
+            reports += 1
+        if reports < needed:
+            return False
+        n.flags.discard("fail?")
+        n.flags.add("fail")
+        n.fail_time = now
+        self.node.log.notice("Marking node %s as failing (quorum reached).", n.id)
+        self.broadcast_fail(n)
+        st.update_state()
+        return True
+
+    def process(self, msg, link):
+        st = self.st
+        me = st.myself
+        mtype = msg["t"]
+        st.stats_received[mtype] = st.stats_received.get(mtype, 0) + 1
+        sid = msg["id"]
+        if not isinstance(sid, str) or not _ID_RE.match(sid):
+            raise BadMessage("bad sender id")
+        sender = st.nodes.get(sid)
+        if sender is not None and "handshake" in sender.flags:
+            sender = None
+        if sender is me:
+            return
+        now = now_ms()
+        save = False
+        if sender is not None:
+            sender.data_received = now
+            cur = int(msg["cur"])
+            if cur > st.current_epoch:
+                st.current_epoch = cur
+                save = True
+            if msg["master"] is None:
+                cfg = int(msg["cfg"])
+                if cfg > sender.config_epoch:
+                    sender.config_epoch = cfg
+                    save = True
+        if mtype in ("ping", "meet", "pong"):
+            save |= self._process_heartbeat(msg, link, sender, now)
+        elif mtype == "fail" and sender is not None:
+            n = st.get(str(msg["about"]))
+            if n is not None and n is not me and "fail" not in n.flags:
+                n.flags.add("fail")
+                n.flags.discard("fail?")
+                n.fail_time = now
+                st.update_state()
+                save = True
+        elif mtype == "update" and sender is not None:
+            n = st.get(str(msg["about"]))
+            cfg = int(msg["ucfg"])
+            if n is not None and n.config_epoch < cfg:
+                n.config_epoch = cfg
+                st.update_slots_with(n, cfg, decode_bitmap(msg["uslots"]))
+                st.update_state()
+                save = True
+        if save:
+            st.save()
+
+    def _process_heartbeat(self, msg, link, sender, now):
+        st = self.st
+        me = st.myself
+        mtype = msg["t"]
+        save = False
+        sid = msg["id"]
+        ip = msg["ip"] or (link.stream.socket.getpeername()[0] if link.stream else "")
+        port, bport = int(msg["port"]), int(msg["bport"])
+        if not (0 < port < 65536 and 0 < bport < 65536) or not isinstance(ip, str):
+            raise BadMessage("bad address")
+        if mtype == "meet" and sender is None:
+            if not me.ip and not st.config["cluster-announce-ip"] and link.stream:
+                me.ip = link.stream.socket.getsockname()[0]
+            if st.blacklisted(sid):
+                st.blacklist.pop(sid, None)
+            sender = ClusterNode(sid, ip, port, bport, ("master",))
+            sender.hostname = str(msg.get("host") or "")
+            sender.config_epoch = int(msg["cfg"])
+            st.nodes[sid] = sender
+            save = True
+        if mtype in ("ping", "meet"):
+            self.send_ping(link, "pong")
+        if link.outbound and link.node is not None and mtype == "pong":
+            n = link.node
+            if "handshake" in n.flags:
+                if sender is not None:
+                    # already known under its real id: drop the handshake entry
+                    st.forget(n, ban=False)
+                    if sender.link is None:
+                        sender.link = link
+                        link.node = sender
+                else:
+                    del st.nodes[n.id]
+                    n.id = sid
+                    n.flags.discard("handshake")
+                    n.flags.discard("meet")
+                    n.flags.add("master")
+                    n.config_epoch = int(msg["cfg"])
+                    st.nodes[sid] = n
+                    sender = n
+                    save = True
+            elif n.id != sid:
+                link.close()
+                return save
+        if sender is None:
+            return save
+        if mtype == "pong" and link.outbound and link.node is sender:
+            sender.pong_received = now
+            sender.ping_sent = 0
+            if "fail?" in sender.flags:
+                sender.flags.discard("fail?")
+                save = True
+            elif "fail" in sender.flags and self._clear_fail_ok(sender, now):
+                sender.flags.discard("fail")
+                save = True
+        if sender.ip != ip or sender.port != port or sender.bus_port != bport:
+            if link.outbound or mtype != "pong":
+                sender.ip, sender.port, sender.bus_port = ip, port, bport
+                if sender.link is not None and not link.outbound:
+                    self.drop_link(sender)
+                save = True
+        host = str(msg.get("host") or "")
+        if host != sender.hostname:
+            sender.hostname = host
+            save = True
+        # role
+        mid = msg["master"]
+        if mid is None:
+            if "slave" in sender.flags:
+                sender.flags.discard("slave")
+                sender.flags.add("master")
+                sender.master_id = None
+                save = True
+        elif isinstance(mid, str) and _ID_RE.match(mid):
+            if "master" in sender.flags or sender.master_id != mid:
+                sender.flags.discard("master")
+                sender.flags.add("slave")
+                sender.master_id = mid
+                for s in range(NSLOTS):
+                    if st.owner[s] is sender:
+                        st.owner[s] = None
+                save = True
+        # slots
+        if mid is None:
+            claimed = decode_bitmap(msg["slots"])
+            cfg = int(msg["cfg"])
+            sender.claimed = claimed
+            if st.update_slots_with(sender, cfg, claimed):
+                save = True
+            # stale claims: tell the sender about the newer owner
+            owner = st.owner
+            for i, byte in enumerate(claimed):
+                if not byte:
+                    continue
+                for j in range(8):
+                    if byte & (1 << j):
+                        o = owner[i * 8 + j]
+                        if o is not None and o is not sender and o.config_epoch > cfg:
+                            self.send_update(link, o)
+                            break
+                else:
+                    continue
+                break
+            # configEpoch collision
+            if "master" in me.flags and cfg == me.config_epoch and sid > me.id:
+                st.current_epoch += 1
+                me.config_epoch = st.current_epoch
+                self.node.log.notice("WARNING: configEpoch collision with node %s. "
+                                     "configEpoch set to %d", sid, me.config_epoch)
+                save = True
+        # gossip
+        for g in msg.get("gossip") or ():
+            gid, gip, gport, gbport, gflags = g[0], g[1], int(g[2]), int(g[3]), g[4]
+            if not isinstance(gid, str) or not _ID_RE.match(gid) or not isinstance(gip, str):
+                continue
+            n = st.nodes.get(gid)
+            if n is not None:
+                if n is me or "handshake" in n.flags:
+                    continue
+                if "master" in sender.flags:
+                    if "fail" in gflags or "fail?" in gflags:
+                        n.fail_reports[sender.id] = now
+                        if self.mark_failing_if_needed(n):
+                            save = True
+                    else:
+                        n.fail_reports.pop(sender.id, None)
+            elif gip and "noaddr" not in gflags and "handshake" not in gflags and \
+                    not st.blacklisted(gid) and 0 < gport < 65536 and 0 < gbport < 65536:
+                self.start_handshake(gip, gport, gbport)
+        if save:
+            st.update_state()
+        return save
+
+    def _clear_fail_ok(self, n, now):
+        if "slave" in n.flags or not any(o is n for o in self.st.owner):
+            return True
+        return now - n.fail_time > self.timeout * 2
+
+
+def _bitmap_for(st, n):
+    b = bytearray(NSLOTS // 8)
+    for s in range(NSLOTS):
+        if st.owner[s] is n:
+            b[s >> 3] |= 1 << (s & 7)
+    return bytes(b)
