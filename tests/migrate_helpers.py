@@ -17,6 +17,7 @@ class FakeTarget:
         self.reply = reply or (lambda argv: b"+OK\r\n")
         self.received = []
         self.connections = 0
+        self.closed_connections = 0
         self.lsock = socket.socket()
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
@@ -42,6 +43,7 @@ class FakeTarget:
             while not self.stopped:
                 data = s.recv(65536)
                 if not data:
+                    self.closed_connections += 1
                     return
                 reader.feed(data)
                 out = []

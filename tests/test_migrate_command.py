@@ -319,3 +319,19 @@ def test_command_info_and_docs_match_redis(pairs):
         assert a.cmd(*args) == b.cmd(*args), args
         a.close()
         b.close()
+
+
+def test_cached_connection_closed_after_10s_idle():
+    with Redshard() as src, FakeTarget() as tgt:
+        s = src.client()
+        s.set("a", "1")
+        s.set("b", "2")
+        assert s.execute_command("MIGRATE", "127.0.0.1", tgt.port, "a", 0, 1000) == b"OK"
+        t0 = time.time()
+        time.sleep(5)
+        assert tgt.closed_connections == 0
+        assert s.execute_command("MIGRATE", "127.0.0.1", tgt.port, "b", 0, 1000) == b"OK"
+        assert tgt.connections == 1                      # reused, no new SELECT
+        assert [a[0] for a in tgt.received] == [b"SELECT", b"RESTORE", b"RESTORE"]
+        wait_until(lambda: tgt.closed_connections == 1, timeout=20)
+        assert time.time() - t0 >= 14                    # 10 s after the last use
