@@ -400,7 +400,10 @@ def glob_matcher(pat):
     if rx is None:
         return lambda k: True
     fm = rx.fullmatch
-    return lambda k: fm(k) is not None
+    if pat:
+        # stringmatchlen never matches an empty string against a non-empty pattern
+        return lambda k: k != b"" and fm(k) is not None
+    return lambda k: k == b""
 
 
 @command("keys", 2, "readonly", acl="@keyspace @read @slow @dangerous", group="generic",
