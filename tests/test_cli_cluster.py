@@ -18,12 +18,21 @@ from redshard.tools import plans
 CLI = [sys.executable, "-m", "redshard.cli"]
 
 
+_CLUSTER_READY = []
+
+
 def redshard_cluster_ready():
-    try:
-        import redshard.cluster.setup  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when a cluster-enabled redshard node answers CLUSTER INFO (cluster mode is built)."""
+    if not _CLUSTER_READY:
+        ok = False
+        try:
+            with Redshard(cluster=True) as n:
+                with Client("127.0.0.1", n.port, decode=True) as c:
+                    ok = "cluster_state" in c.call("CLUSTER", "INFO")
+        except Exception:
+            ok = False
+        _CLUSTER_READY.append(ok)
+    return _CLUSTER_READY[0]
 
 
 def cli(*args, input=None, timeout=120):

@@ -12,7 +12,7 @@ import sys
 import time
 
 from ..resp.client import Client, ConnectionFailed, ReplyError
-from .create import create, wait_for_join
+from .create import create, wait_for_join, wait_for_state_ok
 from .topology import Node, ToolError
 
 NODES = 3
@@ -129,7 +129,11 @@ def down(root, ports=None):
 def cluster_state(port):
     """(known nodes, slots assigned) as node `port` sees them."""
     with Client("127.0.0.1", port, decode=True) as c:
-        info = c.call("CLUSTER", "INFO")
+        try:
+            info = c.call("CLUSTER", "INFO")
+        except ReplyError as e:
+            raise ToolError("[ERR] The node on port %d does not run in cluster mode (CLUSTER INFO: "
+                            "%s)" % (port, e)) from None
     fields = dict(l.split(":", 1) for l in info.split("\r\n") if ":" in l)
     return int(fields.get("cluster_known_nodes", 1)), int(fields.get("cluster_slots_assigned", 0))
 
@@ -150,23 +154,15 @@ def print_howto(ports):
     print("stop:     scripts/up --down")
 
 
-def up(ports, extra, timeout):
-    root = data_root()
-    if not ports:
-        ports = existing_ports(root) or pick_ports(NODES)
-    running, procs = [], {}
-    for port in ports:
-        d = os.path.join(root, str(port))
-        if read_pid(d) is not None:
-            running.append(port)
-            continue
-        if not port_free(port):
-            raise ToolError("[ERR] Port %d (or its bus port %d) is in use by another program."
-                            % (port, port + 10000))
-        procs[port] = start_node(root, port, extra)
+def say(msg="", nl=True):
+    print(msg, end="\n" if nl else "", flush=True)
+
+
+def form(root, ports, procs, running, timeout):
+    """Wait for the started nodes, then form the cluster if every node is new, or wait for the
+    existing cluster to agree again."""
     for port, proc in procs.items():
         if not wait_port(port, proc):
-            down(root, list(procs))
             raise ToolError("[ERR] The node on port %d did not start; see %s"
                             % (port, os.path.join(root, str(port), "redshard.log")))
         print("started node on port %d" % port)
@@ -178,9 +174,7 @@ def up(ports, extra, timeout):
     if len(fresh) == len(ports):
         if len(ports) < 3:
             raise ToolError("[ERR] A cluster needs at least 3 nodes (got %d)." % len(ports))
-        problems = create(addrs, 0, True, lambda m="", nl=True: print(m, end="\n" if nl else "",
-                                                                       flush=True),
-                          None, timeout)
+        problems = create(addrs, 0, True, say, None, timeout)
         if problems:
             raise ToolError("[ERR] The cluster was formed but the check found problems.")
     elif fresh:
@@ -194,12 +188,31 @@ def up(ports, extra, timeout):
                 n.connect()
                 n.load_self()
                 nodes.append(n)
-            took = wait_for_join(nodes, lambda m="", nl=True: print(m, end="\n" if nl else "",
-                                                                     flush=True), timeout)
+            took = wait_for_join(nodes, say, timeout)
+            wait_for_state_ok(nodes, say, timeout)
             print("the existing cluster is back (%.1f s)" % took)
         finally:
             for n in nodes:
                 n.close()
+
+
+def up(ports, extra, timeout):
+    root = data_root()
+    if not ports:
+        ports = existing_ports(root) or pick_ports(NODES)
+    running = [p for p in ports if read_pid(os.path.join(root, str(p))) is not None]
+    for port in ports:
+        if port not in running and not port_free(port):
+            raise ToolError("[ERR] Port %d (or its bus port %d) is in use by another program."
+                            % (port, port + 10000))
+    procs = {p: start_node(root, p, extra) for p in ports if p not in running}
+    try:
+        form(root, ports, procs, running, timeout)
+    except (ToolError, ConnectionFailed, ReplyError):
+        if procs:
+            print("stopping the nodes started by this run")
+            down(root, list(procs))
+        raise
     print_howto(ports)
     return 0
 
