@@ -444,7 +444,7 @@ class ClusterState:
         else:
             epoch = n.config_epoch
         if n is me:
-            pong = int(time.time()) * 1000
+            pong = int(time.time()) * 1000 if len(self.nodes) > 1 else 0
             link = "connected"
         else:
             pong = n.pong_received

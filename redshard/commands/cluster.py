@@ -449,8 +449,8 @@ def cmd_setslot(c, argv):
 def cmd_meet(c, argv):
     st = _st(c)
     if len(argv) > 5:
-        raise RespError(b"ERR unknown subcommand or wrong number of arguments for 'meet'. "
-                        b"Try CLUSTER HELP.")
+        raise RespError(b"ERR unknown subcommand or wrong number of arguments for '%s'. "
+                        b"Try CLUSTER HELP." % argv[1])
     try:
         port = parse_int(argv[3])
     except RespError:
