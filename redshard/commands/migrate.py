@@ -160,7 +160,7 @@ def parse_migrateslots(argv):
         i += 1
         slots = []
         while i < n and argv[i].lower() != b"node":
-            if i + 1 >= n:
+            if i + 1 >= n or argv[i + 1].lower() == b"node":
                 raise RespError(SYNTAX)
             a, b = _slot_arg(argv[i]), _slot_arg(argv[i + 1])
             if a > b:
