@@ -38,6 +38,9 @@ progress_options = [
                  help="seconds between progress polls"),
     click.option("--every", type=float, default=2.0, show_default=True,
                  help="seconds between progress lines when stdout is not a terminal"),
+    click.option("--client-side", is_flag=True,
+                 help="move keys from here with MIGRATE (as redis-cli) instead of the nodes' "
+                      "server-side migrate task (automatic when a node lacks it)"),
 ]
 
 
@@ -114,12 +117,12 @@ def cmd_del_node(node, node_id, shutdown):
 @click.option("--range", "ranges", multiple=True, help="explicit slots START-END (repeatable)")
 @click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
 @with_progress
-def cmd_reshard(node, from_ids, to_id, count, ranges, yes, poll, every):
+def cmd_reshard(node, from_ids, to_id, count, ranges, yes, poll, every, client_side):
     """Move slots to one node with the server-side migrate task."""
     if not count and not ranges:
         raise click.UsageError("give --slots N (with --from) or --range START-END")
     run(moves.reshard, node, to_id, from_ids, count, list(ranges), yes, echo, confirm,
-        poll=poll, every=every)
+        poll=poll, every=every, client_side=client_side)
 
 
 @cluster_group.command("rebalance")
@@ -133,10 +136,11 @@ def cmd_reshard(node, from_ids, to_id, count, ranges, yes, poll, every):
               help="percent of imbalance tolerated")
 @click.option("--simulate", is_flag=True, help="print the plan, move nothing")
 @with_progress
-def cmd_rebalance(node, weights, use_empty_masters, by, threshold, simulate, poll, every):
+def cmd_rebalance(node, weights, use_empty_masters, by, threshold, simulate, poll, every,
+                  client_side):
     """Even out slots (or keys) across masters, by weight."""
     run(moves.rebalance, node, list(weights), use_empty_masters, by, threshold, simulate, echo,
-        poll=poll, every=every)
+        poll=poll, every=every, client_side=client_side)
 
 
 @cluster_group.command("drain")
@@ -144,9 +148,9 @@ def cmd_rebalance(node, weights, use_empty_masters, by, threshold, simulate, pol
 @click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
 @click.option("--shutdown", is_flag=True, help="SHUTDOWN the node once removed")
 @with_progress
-def cmd_drain(node, yes, shutdown, poll, every):
+def cmd_drain(node, yes, shutdown, poll, every, client_side):
     """Move every slot off HOST:PORT to the other masters, then remove it from the cluster."""
-    run(moves.drain, node, yes, shutdown, echo, confirm, poll=poll, every=every)
+    run(moves.drain, node, yes, shutdown, echo, confirm, poll=poll, every=every, client_side=client_side)
 
 
 def attach(main):

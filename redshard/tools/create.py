@@ -220,6 +220,7 @@ def add_node(new_addr, existing_addr, replica, master_id, echo, timeout=120.0):
             echo(">>> Send CLUSTER MEET to node %s to make it join the cluster." % new.name)
             new.call(*meet_args(entry))
             took = wait_for_join(cluster.nodes + [new], echo, timeout)
+            wait_for_state_ok([new], echo, timeout)
             echo("The new node joined after %.1f s." % took)
             if replica:
                 echo(">>> Configure node as replica of %s." % master.name)

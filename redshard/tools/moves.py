@@ -3,6 +3,7 @@ through the server-side migrate task, then a check) and del-node (FORGET everywh
 the removed node)."""
 
 from ..resp.client import ConnectionFailed, ReplyError
+from . import clientmove
 from . import jobs as jobs_mod
 from .plans import drain_plan, rebalance_by_keys, rebalance_plan, reshard_plan
 from .topology import NSLOTS, Cluster, ToolError, format_ranges
@@ -25,24 +26,41 @@ def _checked(cluster, echo, what):
         raise ToolError("*** Please fix your cluster problems before %s" % what)
 
 
-def execute(cluster, moves, echo, poll=0.25, every=2.0):
+def execute(cluster, moves, echo, poll=0.25, every=2.0, client_side=False):
     """Run `moves` [(src Node, dst Node, [slots])] as server-side jobs (one MIGRATESLOTS per
-    source), follow them, then reload and check. Returns the number of problems."""
+    source), follow them, then reload and check. Nodes without the server-side task (or
+    `client_side`) get the moves done from here with MIGRATE, as redis-cli does. Returns the
+    number of problems."""
+    moves = [m for m in moves if m[2]]
     by_source = {}
     for src, dst, slots in moves:
-        if slots:
-            by_source.setdefault(src.id, (src, []))[1].append((dst, slots))
+        by_source.setdefault(src.id, (src, []))[1].append((dst, slots))
     watch = []
-    for src, groups in by_source.values():
-        for dst, slots in groups:
-            echo("Moving %d slots (%s) from %s to %s" % (len(slots), format_ranges(slots),
-                                                        src.name, dst.name))
-        started = jobs_mod.start_jobs(src, groups)
-        if not started:
-            echo("[WARNING] %s accepted the migration but lists no new job" % src.name)
-        watch += [(src, j["name"]) for j in started]
     problems = 0
-    if watch:
+    if not client_side:
+        for src, groups in by_source.values():
+            for dst, slots in groups:
+                echo("Moving %d slots (%s) from %s to %s" % (len(slots), format_ranges(slots),
+                                                            src.name, dst.name))
+            try:
+                started = jobs_mod.start_jobs(src, groups)
+            except jobs_mod.Unsupported:
+                if watch:
+                    raise
+                echo("%s has no server-side migrate task: moving the keys from here with "
+                     "MIGRATE instead, one slot at a time (as redis-cli does)." % src.name)
+                client_side = True
+                break
+            if not started:
+                echo("[WARNING] %s accepted the migration but lists no new job" % src.name)
+            watch += [(src, j["name"]) for j in started]
+    if client_side:
+        try:
+            clientmove.run_moves(moves, cluster.masters, echo, every=every)
+        except ToolError as e:
+            echo(str(e))
+            problems += 1
+    elif watch:
         final = jobs_mod.follow(watch, poll=poll, every=every, echo=echo)
         for j in final:
             if j["state"] != "done":

@@ -115,6 +115,7 @@ class Node:
         self.importing = {}
         self.replicas = []
         self.dbsize = None
+        self.raw_conn = None
 
     @property
     def name(self):
@@ -131,6 +132,12 @@ class Node:
 
     def call(self, *args):
         return self.connect().call(*args)
+
+    def raw(self):
+        """A second connection whose replies stay bytes (key names, payloads)."""
+        if self.raw_conn is None:
+            self.raw_conn = Client(self.host, self.port, timeout=self.connect().timeout)
+        return self.raw_conn
 
     def load_self(self):
         """Fill id, flags, slots and open slots from this node's own CLUSTER NODES line."""
@@ -163,9 +170,10 @@ class Node:
         return lines
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        for c in (self.conn, self.raw_conn):
+            if c is not None:
+                c.close()
+        self.conn = self.raw_conn = None
 
 
 def ensure_cluster_node(node):
