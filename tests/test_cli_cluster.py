@@ -241,20 +241,56 @@ def migratable(node):
     return True
 
 
-def test_reshard_without_server_task_is_a_clear_error():
-    nodes = [RealRedis(cluster=True).start() for _ in range(3)]
+def test_client_side_moves_on_real_redis():
+    """Nodes without the server-side task (real Redis): reshard, drain and del-node move the
+    keys from the CLI with MIGRATE; every key survives and the cluster checks clean."""
+    nodes = [RealRedis("--cluster-node-timeout", "2000", cluster=True).start() for _ in range(4)]
+    a, b, c, d = nodes
     try:
-        rc, out = cli("cluster", "create", *[addr(n) for n in nodes], "--yes")
+        rc, out = cli("cluster", "create", addr(a), addr(b), addr(c), "--yes")
         assert rc == 0, out
-        rc, out = cli("cluster", "reshard", addr(nodes[0]), "--from", myid(nodes[0]),
-                      "--to", myid(nodes[1]), "--slots", 10, "--yes")
-        assert rc == 1 and "does not support" in out and "MIGRATESLOTS" in out
-        rc, out = cli("cluster", "reshard", addr(nodes[0]), "--from", myid(nodes[0]),
-                      "--to", "f" * 40, "--slots", 10, "--yes")
+        from redis.cluster import RedisCluster
+        rcl = RedisCluster(host="127.0.0.1", port=a.port)
+        rcl.mset_nonatomic({"key:%d" % j: "v%d" % j for j in range(600)})
+        rcl.close()
+        rc, out = cli("cluster", "reshard", addr(a), "--from", myid(a), "--to", myid(b),
+                      "--slots", 60, "--yes", "--every", "0.2")
+        assert rc == 0, out
+        assert "no server-side migrate task" in out and "60/60 slots" in out
+        assert "[OK] All 16384 slots covered." in out
+        with Client("127.0.0.1", b.port, decode=True) as cl:
+            mine = [l for l in cl.call("CLUSTER", "NODES").split("\n") if "myself" in l][0]
+        assert mine.endswith(" 0-59 5461-10922")
+        rc, out = cli("cluster", "reshard", addr(a), "--from", myid(a), "--to", "f" * 40,
+                      "--slots", 10, "--yes")
         assert rc == 1 and "is not known or not a master" in out
-        rc, out = cli("migrations", "status", addr(nodes[0]))
+        rc, out = cli("cluster", "reshard", addr(a), "--to", myid(a), "--range", "9-3", "--yes")
+        assert rc == 1 and "Invalid slot range" in out
+
+        rc, out = cli("cluster", "add-node", addr(d), addr(a))
+        assert rc == 0, out
+        rc, out = cli("cluster", "reshard", addr(a), "--to", myid(d), "--range", "0-9",
+                      "--range", "5000-5049", "--yes", "--client-side")
+        assert rc == 0, out
+        assert cinfo(d)["cluster_slots_assigned"] == "16384"
+        rc, out = cli("cluster", "rebalance", addr(a), "--simulate")
+        assert rc == 0 and "(simulated)" in out
+        rc, out = cli("cluster", "del-node", addr(a), myid(d))
+        assert rc == 1 and "is not empty" in out
+        rc, out = cli("cluster", "drain", addr(d), "--yes")
+        assert rc == 0, out
+        assert cinfo(d)["cluster_known_nodes"] == "1"
+        for n in (a, b, c):
+            assert cinfo(n)["cluster_known_nodes"] == "3"
+        rcl = RedisCluster(host="127.0.0.1", port=a.port)
+        assert rcl.mget_nonatomic(["key:%d" % j for j in range(600)]) == \
+            [b"v%d" % j for j in range(600)]
+        rcl.close()
+        rc, out = cli("cluster", "check", addr(b))
+        assert rc == 0, out
+        rc, out = cli("migrations", "status", addr(a))
         assert rc == 1 and "does not support" in out
-        rc, out = cli("cluster", "rebalance", addr(nodes[0]))
+        rc, out = cli("cluster", "rebalance", addr(a))
         assert rc == 0 and "No rebalancing needed" in out
     finally:
         for n in nodes:
