@@ -20,7 +20,7 @@ import time
 import trio
 
 from ..resp.aioclient import AsyncConnection, ReplyError, encode_command
-from ..storage.codec import unpack_meta
+from ..storage.codec import M, prefix_end, slot_prefix, unpack_meta
 from ..storage.keyspace import now_ms
 from . import local
 from .dump import dump_payload
@@ -54,6 +54,7 @@ class ExportJob:
         self.rec = rec                 # the persisted dict (see Manager.new_record)
         self.wakeup = trio.Event()
         self.conn = None
+        self.cursor = None             # raw meta key of the last key sent in the current slot
         self.others = {}               # node id -> AsyncConnection (SETSLOT NODE on masters)
         self.last_note = 0.0
         self.rate_t0 = time.monotonic()
@@ -226,6 +227,7 @@ class ExportJob:
             await self._try_abandon(slot)
             raise JobFailed("cannot set slot %d migrating here: %s" % (slot, r.msg.decode()))
         finishing = False               # a cancel found keys on the target: finish the slot
+        self.cursor = None
         try:
             while True:
                 if rec["state"] in (PAUSING, PAUSED):
@@ -303,6 +305,25 @@ class ExportJob:
                 conn.close()
             self.others.pop(v.id, None)
 
+    def _next_keys(self, slot, count):
+        """Up to `count` keys of the slot after the cursor (the last key sent), so a batch does
+        not rescan the tombstones of keys already moved; wraps around when it reaches the end
+        (keys a failed batch left here are retried)."""
+        prefix = slot_prefix(M, 0, slot)
+        start = self.cursor + b"\x00" if self.cursor is not None else prefix
+        keys = []
+        for k in self.node.engine.iterator(start=start, stop=prefix_end(prefix),
+                                           include_value=False):
+            keys.append(k[4:])
+            if len(keys) >= count:
+                break
+        if keys:
+            self.cursor = prefix + keys[-1]
+        elif self.cursor is not None:
+            self.cursor = None
+            return self._next_keys(slot, count)
+        return keys
+
     async def _move_batch(self, slot):
         """Send one batch of the slot's keys, delete the acknowledged ones here."""
         node = self.node
@@ -318,7 +339,7 @@ class ExportJob:
         parts = []
         now = now_ms()
         nbytes = 0
-        for key in ks.keys_in_slot(0, slot, batch):
+        for key in self._next_keys(slot, batch):
             meta = ks.lookup(0, key, slot)
             if meta is None:
                 continue                # expired on the way
