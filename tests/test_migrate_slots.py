@@ -257,3 +257,39 @@ def test_migrate_command_in_cluster_mode(cluster):
     assert ca.execute_command("CLUSTER", "SETSLOT", slot, "NODE", idb) == b"OK"
     c.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", idb)
     assert cb.get(k) == b"before"
+
+
+def test_target_killed_job_fails_cleanly_then_resumes(cluster):
+    """kill -9 of the target mid-job: the job fails with a clear reason (the open slot stays
+    MIGRATING since some of its keys are on the target); after the target restarts, resuming
+    the job by ID finishes it with every key on the target."""
+    a, b, c = cluster
+    ca = a.client()
+    slots = list(range(500, 504))
+    for s in slots:
+        for i in range(50):
+            ca.set(key_in_slot(s, i), "z%d" % i)
+    ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "60")
+    try:
+        before = {j["name"] for j in jobs(a)}
+        ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", slots[0], slots[-1],
+                           "NODE", node_id(b))
+        name = _only_new_job(a, before)["name"]
+        wait_until(lambda: [j for j in jobs(a) if j["name"] == name][0]["keys_moved"] >= 20)
+        b.kill9()
+        j = _wait_job(a, name, ("failed",), 60)
+        assert "target" in j["message"] and j["end_time"] > 0
+        assert "MIGRATING" in j["message"]
+        ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")
+        b.start()
+        wait_cluster_ok(cluster)
+        assert ca.execute_command("CLUSTER", "RESUMESLOTMIGRATIONS", "ID", name) == 1
+        j = _wait_job(a, name, ("done", "failed"), 60)
+        assert j["state"] == "done", j
+        cb = b.client()
+        for s in slots:
+            assert _count(a, s) == 0
+            for i in range(50):
+                assert cb.get(key_in_slot(s, i)) == ("z%d" % i).encode()
+    finally:
+        ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")

@@ -133,10 +133,10 @@ class Manager:
     def _selected(self, name):
         if name is None:
             return [j for j in self.jobs.values() if j.state not in TERMINAL]
-        j = self.jobs.get(name)
-        if j is None:
+        if name not in self.records:
             raise RespError("ERR No such slot migration job %s" % name)
-        return [j] if j.state not in TERMINAL else []
+        j = self.jobs.get(name)
+        return [j] if j is not None and j.state not in TERMINAL else []
 
     def cancel(self, name=None):
         n = 0
@@ -156,6 +156,16 @@ class Manager:
         return n
 
     def resume(self, name=None):
+        """Resume paused jobs; a failed job is restarted where it stopped when named by ID."""
+        if name is not None:
+            rec = self.records.get(name)
+            if rec is not None and rec["operation"] == "EXPORT" and rec["state"] == FAILED:
+                rec["state"] = RUNNING
+                rec["end_time"] = 0
+                rec["message"] = ""
+                self.save(rec)
+                self._start(rec)
+                return 1
         n = 0
         for j in self._selected(name):
             if j.state in (PAUSING, PAUSED):

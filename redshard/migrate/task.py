@@ -155,7 +155,7 @@ class ExportJob:
         if self.conn is not None and not self.conn.closed:
             return self.conn
         _nodes, t = self._target_view()
-        delays = (0.2, 0.5, 1, 2, 4)
+        delays = (0.2, 0.5, 1)
         for attempt, delay in enumerate(delays):
             try:
                 with trio.fail_after(5):
