@@ -265,6 +265,9 @@ def test_migrate_does_not_block_other_clients_and_freezes_the_key():
         assert incr_at - t0 >= 0.7
         assert c2.get("moving") == b"1"
         assert [a[0] for a in tgt.received] == [b"SELECT", b"RESTORE"]
+        info = c2.info("migration")
+        assert info["migrate_calls"] == 1 and info["migrate_keys_acked"] == 1
+        assert info["migrate_cached_sockets"] == 1
 
 
 def test_redshard_to_redshard_and_real_redis_to_redshard():

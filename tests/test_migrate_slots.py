@@ -154,7 +154,13 @@ def test_migration_under_concurrent_writes(cluster):
     # the target lists the job as an IMPORT
     imp = [j for j in jobs(b) if j["name"] == job["name"]]
     assert imp and imp[0]["operation"] == "IMPORT" and imp[0]["state"] == "done"
+    assert imp[0]["slots_done"] == len(slots) and imp[0]["keys_moved"] == done["keys_moved"]
     rc.close()
+    info = ca.info("migration")
+    assert info["jobs_done"] >= 1 and info["slots_exported"] >= len(slots)
+    assert info["keys_exported"] >= len(slots) * 30
+    assert b.client().info("migration")["slots_imported"] >= len(slots)
+    assert len(acked_sets) > 20
 
 
 def test_pause_resume_cancel_and_throttle(cluster):
@@ -203,6 +209,7 @@ def test_pause_resume_cancel_and_throttle(cluster):
         nodes = ca.execute_command("CLUSTER", "NODES")
         nodes = nodes.decode() if isinstance(nodes, bytes) else nodes
         assert "->-" not in nodes and "-<-" not in nodes
+        assert ca.info("migration")["jobs_cancelled"] >= 1
     finally:
         ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")
 
