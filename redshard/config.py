@@ -198,13 +198,17 @@ class Config:
                     raise SystemExit("Bad directive or wrong number of arguments: %s" % name)
 
     def get_matching(self, pattern):
-        """(name, formatted value) of every option matching a glob pattern (case-insensitive)."""
-        pattern = pattern.lower()
+        """(name, formatted value) of every option (and alias) matching `pattern`: a function
+        name(bytes) -> bool, or a glob string (case-insensitive)."""
+        if isinstance(pattern, str):
+            pat = pattern.lower()
+            match = lambda n: fnmatch.fnmatchcase(n.decode(), pat)  # noqa: E731
+        else:
+            match = pattern
         out = []
         for o in OPTIONS:
-            names = (o.name,) + o.aliases
-            for n in names:
-                if fnmatch.fnmatchcase(n, pattern):
+            for n in (o.name,) + o.aliases:
+                if match(n.encode()):
                     out.append((n, o.format(self.values[o.name])))
         return out
 

@@ -6,11 +6,20 @@ from ..resp.errors import RespError
 from .table import command
 from .util import parse_int
 
+
+def validate_client_name(name):
+    """CLIENT SETNAME / HELLO SETNAME: printable ASCII without spaces."""
+    for ch in name:
+        if ch < 33 or ch > 126:
+            raise RespError(b"ERR Client names cannot contain spaces, newlines or special "
+                            b"characters.")
+
 _WRONGPASS = b"WRONGPASS invalid username-password pair or user is disabled."
 
 
-@command("ping", -1, "fast sentinel", acl="@fast @connection", group="connection",
-         summary="Returns the server's liveliness response.")
+@command("ping", -1, "fast", acl="@fast @connection", group="connection",
+         summary="Ping the server", complexity="O(1)",
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def cmd_ping(c, argv):
     n = len(argv)
     if n == 1:
@@ -20,21 +29,21 @@ def cmd_ping(c, argv):
     raise RespError(b"ERR wrong number of arguments for 'ping' command")
 
 
-@command("echo", 2, "fast", acl="@fast @connection", group="connection",
-         summary="Returns the given string.")
+@command("echo", 2, "loading stale fast", acl="@fast @connection", group="connection",
+         summary="Echo the given string", complexity="O(1)")
 def cmd_echo(c, argv):
     return enc.bulk(argv[1])
 
 
 @command("quit", -1, "allow_busy noscript loading stale fast no_auth", acl="@fast @connection",
-         group="connection", summary="Closes the connection.")
+         group="connection", summary="Close the connection", complexity="O(1)")
 def cmd_quit(c, argv):
     c.close_after_reply = True
     return enc.OK
 
 
 @command("select", 2, "loading stale fast", acl="@fast @connection", group="connection",
-         summary="Changes the selected database.")
+         summary="Change the selected database for the current connection", complexity="O(1)")
 def cmd_select(c, argv):
     idx = parse_int(argv[1])
     if c.node.cluster is not None and idx != 0:
@@ -55,7 +64,9 @@ def check_password(c, user, password):
 
 
 @command("auth", -2, "noscript loading stale fast no_auth allow_busy", acl="@fast @connection",
-         group="connection", summary="Authenticates the connection.")
+         group="connection", summary="Authenticate to the server",
+         complexity="O(N) where N is the number of passwords defined for the user",
+         history=(("6.0.0", "Added ACL style (username and password)."),))
 def cmd_auth(c, argv):
     if len(argv) > 3:
         raise RespError(b"ERR syntax error")
@@ -89,8 +100,9 @@ def hello_reply(c):
 
 
 @command("hello", -1, "noscript loading stale fast no_auth allow_busy", acl="@fast @connection",
-         group="connection", since="6.0.0",
-         summary="Handshakes with the Redis server.")
+         group="connection", since="6.0.0", summary="Handshake with Redis", complexity="O(1)",
+         history=(("6.2.0", "`protover` made optional; when called without arguments the "
+                            "command reports the current connection's context."),))
 def cmd_hello(c, argv):
     ver = None
     i = 1
@@ -122,11 +134,10 @@ def cmd_hello(c, argv):
         c.user = auth[0]
     if not c.authenticated:
         raise RespError(b"NOAUTH HELLO must be called with the client already authenticated, "
-                        b"otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                        b"otherwise the HELLO AUTH <user> <pass> option can be used to "
                         b"authenticate the client and select the RESP protocol version at the "
                         b"same time")
     if name is not None:
-        from .server import validate_client_name
         validate_client_name(name)
         c.name = name
     if ver is not None:
@@ -135,7 +146,7 @@ def cmd_hello(c, argv):
 
 
 @command("reset", 1, "noscript loading stale fast no_auth allow_busy", acl="@fast @connection",
-         group="connection", since="6.2.0", summary="Resets the connection.")
+         group="connection", since="6.2.0", summary="Reset the connection", complexity="O(1)")
 def cmd_reset(c, argv):
     c.multi = False
     c.multi_queue = []
@@ -147,8 +158,9 @@ def cmd_reset(c, argv):
     c.asking = False
     c.readonly = False
     c.reply_mode = 0
-    c.node.monitors.discard(c)
-    c.monitor = False
+    if c.monitor:
+        c.node.monitors.discard(c)
+        c.monitor = False
     c.no_evict = c.no_touch = False
     c.authenticated = not c.node.config["requirepass"]
     c.user = b"default"

@@ -30,6 +30,16 @@ _I64_MAX = 2**63 - 1
 _I64_MIN = -(2**63)
 
 
+def key_spec(flags, index=1, lastkey=0, keystep=1, notes=None):
+    """One Redis 7 key spec (index/range), as COMMAND INFO shows it."""
+    spec = {"flags": flags.split(), "begin_search": {"type": "index", "spec": {"index": index}},
+            "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": keystep,
+                                                    "limit": 0}}}
+    if notes:
+        spec["notes"] = notes
+    return spec
+
+
 def _expire_ms(meta):
     return U64.unpack_from(meta, 1)[0]
 
@@ -46,19 +56,25 @@ def _delete_many(c, argv):
 
 
 @command("del", -2, "write", 1, -1, 1, "@keyspace @write @slow", group="generic",
-         summary="Deletes one or more keys.")
+         summary="Deletes one or more keys.",
+         key_specs=[key_spec('RM delete', lastkey=-1)],
+         tips=('request_policy:multi_shard', 'response_policy:agg_sum'))
 def cmd_del(c, argv):
     return _delete_many(c, argv)
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, "@keyspace @write @fast", group="generic",
-         since="4.0.0", summary="Asynchronously deletes one or more keys.")
+         since="4.0.0", summary="Asynchronously deletes one or more keys.",
+         key_specs=[key_spec('RM delete', lastkey=-1)],
+         tips=('request_policy:multi_shard', 'response_policy:agg_sum'))
 def cmd_unlink(c, argv):
     return _delete_many(c, argv)
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace @read @fast", group="generic",
-         summary="Determines whether one or more keys exist.")
+         summary="Determines whether one or more keys exist.",
+         key_specs=[key_spec('RO', lastkey=-1)],
+         tips=('request_policy:multi_shard', 'response_policy:agg_sum'))
 def cmd_exists(c, argv):
     ks = c.ks
     db = c.db
@@ -71,13 +87,16 @@ def cmd_exists(c, argv):
 
 @command("touch", -2, "readonly fast", 1, -1, 1, "@keyspace @read @fast", group="generic",
          since="3.2.1", summary="Returns the number of existing keys out of those specified after "
-                                "updating the time they were last accessed.")
+                                "updating the time they were last accessed.",
+         key_specs=[key_spec('RO', lastkey=-1)],
+         tips=('request_policy:multi_shard', 'response_policy:agg_sum'))
 def cmd_touch(c, argv):
     return cmd_exists(c, argv)
 
 
 @command("type", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", group="generic",
-         summary="Determines the type of value stored at a key.")
+         summary="Determines the type of value stored at a key.",
+         key_specs=[key_spec('RO')])
 def cmd_type(c, argv):
     v = c.ks.lookup(c.db, argv[1])
     return enc.simple(b"none" if v is None else TYPE_NAMES.get(v[0], b"none"))
@@ -131,26 +150,30 @@ def _expire_generic(c, argv, base, unit_ms):
 
 
 @command("expire", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", group="generic",
-         summary="Sets the expiration time of a key in seconds.")
+         summary="Sets the expiration time of a key in seconds.",
+         key_specs=[key_spec('RW update')])
 def cmd_expire(c, argv):
     return _expire_generic(c, argv, now_ms(), 1000)
 
 
 @command("pexpire", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", group="generic",
-         since="2.6.0", summary="Sets the expiration time of a key in milliseconds.")
+         since="2.6.0", summary="Sets the expiration time of a key in milliseconds.",
+         key_specs=[key_spec('RW update')])
 def cmd_pexpire(c, argv):
     return _expire_generic(c, argv, now_ms(), 1)
 
 
 @command("expireat", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", group="generic",
-         since="1.2.0", summary="Sets the expiration time of a key to a Unix timestamp.")
+         since="1.2.0", summary="Sets the expiration time of a key to a Unix timestamp.",
+         key_specs=[key_spec('RW update')])
 def cmd_expireat(c, argv):
     return _expire_generic(c, argv, 0, 1000)
 
 
 @command("pexpireat", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", group="generic",
          since="2.6.0",
-         summary="Sets the expiration time of a key to a Unix milliseconds timestamp.")
+         summary="Sets the expiration time of a key to a Unix milliseconds timestamp.",
+         key_specs=[key_spec('RW update')])
 def cmd_pexpireat(c, argv):
     return _expire_generic(c, argv, 0, 1)
 
@@ -172,13 +195,15 @@ def _ttl(c, key, absolute, ms):
 
 
 @command("ttl", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", group="generic",
-         summary="Returns the expiration time in seconds of a key.")
+         summary="Returns the expiration time in seconds of a key.",
+         tips=('nondeterministic_output',))
 def cmd_ttl(c, argv):
     return _ttl(c, argv[1], False, False)
 
 
 @command("pttl", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", group="generic",
-         since="2.6.0", summary="Returns the expiration time in milliseconds of a key.")
+         since="2.6.0", summary="Returns the expiration time in milliseconds of a key.",
+         tips=('nondeterministic_output',))
 def cmd_pttl(c, argv):
     return _ttl(c, argv[1], False, True)
 
@@ -197,7 +222,8 @@ def cmd_pexpiretime(c, argv):
 
 
 @command("persist", 2, "write fast", 1, 1, 1, "@keyspace @write @fast", group="generic",
-         since="2.2.0", summary="Removes the expiration time of a key.")
+         since="2.2.0", summary="Removes the expiration time of a key.",
+         key_specs=[key_spec('RW update')])
 def cmd_persist(c, argv):
     ks = c.ks
     key = argv[1]
@@ -243,13 +269,15 @@ def _rename(c, argv, nx):
 
 
 @command("rename", 3, "write", 1, 2, 1, "@keyspace @write @slow", group="generic",
-         summary="Renames a key and overwrites the destination.")
+         summary="Renames a key and overwrites the destination.",
+         key_specs=[key_spec('RW access delete'), key_spec('OW update', 2)])
 def cmd_rename(c, argv):
     return _rename(c, argv, False)
 
 
 @command("renamenx", 3, "write fast", 1, 2, 1, "@keyspace @write @fast", group="generic",
-         summary="Renames a key only when the target key name doesn't exist.")
+         summary="Renames a key only when the target key name doesn't exist.",
+         key_specs=[key_spec('RW access delete'), key_spec('OW insert', 2)])
 def cmd_renamenx(c, argv):
     return _rename(c, argv, True)
 
@@ -264,7 +292,8 @@ def _parse_db(c, raw):
 
 
 @command("copy", -3, "write denyoom", 1, 2, 1, "@keyspace @write @slow", group="generic",
-         since="6.2.0", summary="Copies the value of a key to a new key.")
+         since="6.2.0", summary="Copies the value of a key to a new key.",
+         key_specs=[key_spec('RO access'), key_spec('OW update', 2)])
 def cmd_copy(c, argv):
     replace = False
     dst_db = c.db
@@ -662,7 +691,8 @@ def cmd_dump(c, argv):
 
 @command("restore", -4, "write denyoom", 1, 1, 1, "@keyspace @write @slow @dangerous",
          group="generic", since="2.6.0",
-         summary="Creates a key from the serialized representation of a value.")
+         summary="Creates a key from the serialized representation of a value.",
+         key_specs=[key_spec('OW update')])
 def cmd_restore(c, argv):
     restore_command(c, argv, keyslot(argv[1]))
     return enc.OK
@@ -670,7 +700,8 @@ def cmd_restore(c, argv):
 
 @command("restore-asking", -4, "write denyoom asking", 1, 1, 1,
          "@keyspace @write @slow @dangerous", group="server", since="3.0.0",
-         summary="An internal command for migrating keys in a cluster.")
+         summary="An internal command for migrating keys in a cluster.",
+         key_specs=[key_spec('OW update')])
 def cmd_restore_asking(c, argv):
     restore_command(c, argv, keyslot(argv[1]))
     return enc.OK

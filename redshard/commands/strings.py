@@ -14,6 +14,7 @@ from ..resp.encoder import NULL3, NULL_BULK, OK
 from ..resp.errors import NOT_FLOAT, OVERFLOW, RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import HDR_LEN, META, NO_EXPIRE, STRING_HDR_NOEXP, TYPE_STRING, U64
 from ..storage.keyspace import now_ms
+from .keys import key_spec
 from .table import command
 from .util import parse_int
 
@@ -64,7 +65,9 @@ def parse_expire_arg(unit, raw, cmdname):
 
 
 @command("set", -3, "write denyoom", 1, 1, 1, "@write @string @slow", group="string",
-         summary="Sets the string value of a key, ignoring its type.")
+         summary="Sets the string value of a key, ignoring its type.",
+         key_specs=[key_spec("RW access update variable_flags",
+                             notes="RW and ACCESS due to the optional `GET` argument")])
 def cmd_set(c, argv):
     key = argv[1]
     ks = c.ks
@@ -114,7 +117,8 @@ def cmd_set(c, argv):
 
 
 @command("setnx", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", group="string",
-         summary="Set the string value of a key only when the key doesn't exist.")
+         summary="Set the string value of a key only when the key doesn't exist.",
+         key_specs=[key_spec('OW insert')])
 def cmd_setnx(c, argv):
     ks = c.ks
     slot = keyslot(argv[1])
@@ -134,19 +138,22 @@ def _setex(c, key, raw, value, unit, name):
 
 
 @command("setex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", group="string",
-         summary="Sets the string value and expiration time of a key.")
+         summary="Sets the string value and expiration time of a key.",
+         key_specs=[key_spec('OW update')])
 def cmd_setex(c, argv):
     return _setex(c, argv[1], argv[2], argv[3], b"EX", b"setex")
 
 
 @command("psetex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", group="string",
-         summary="Sets both string value and expiration time in milliseconds of a key.")
+         summary="Sets both string value and expiration time in milliseconds of a key.",
+         key_specs=[key_spec('OW update')])
 def cmd_psetex(c, argv):
     return _setex(c, argv[1], argv[2], argv[3], b"PX", b"psetex")
 
 
 @command("mget", -2, "readonly fast", 1, -1, 1, "@read @string @fast", group="string",
-         summary="Atomically returns the string values of one or more keys.")
+         summary="Atomically returns the string values of one or more keys.",
+         tips=('request_policy:multi_shard',))
 def cmd_mget(c, argv):
     ks = c.ks
     db = c.db
@@ -163,7 +170,9 @@ def cmd_mget(c, argv):
 
 
 @command("mset", -3, "write denyoom", 1, -1, 2, "@write @string @slow", group="string",
-         summary="Atomically creates or modifies the string values of one or more keys.")
+         summary="Atomically creates or modifies the string values of one or more keys.",
+         key_specs=[key_spec('OW update', lastkey=-1, keystep=2)],
+         tips=('request_policy:multi_shard', 'response_policy:all_succeeded'))
 def cmd_mset(c, argv):
     if len(argv) % 2 == 0:
         raise RespError(b"ERR wrong number of arguments for 'mset' command")
@@ -178,7 +187,9 @@ def cmd_mset(c, argv):
 
 @command("msetnx", -3, "write denyoom", 1, -1, 2, "@write @string @slow", group="string",
          summary="Atomically modifies the string values of one or more keys only when all keys "
-                 "don't exist.")
+                 "don't exist.",
+         key_specs=[key_spec('OW insert', lastkey=-1, keystep=2)],
+         tips=('request_policy:multi_shard', 'response_policy:agg_min'))
 def cmd_msetnx(c, argv):
     if len(argv) % 2 == 0:
         raise RespError(b"ERR wrong number of arguments for 'msetnx' command")
@@ -264,7 +275,8 @@ def cmd_getset(c, argv):
 
 
 @command("getdel", 2, "write fast", 1, 1, 1, "@write @string @fast", group="string",
-         since="6.2.0", summary="Returns the string value of a key after deleting the key.")
+         since="6.2.0", summary="Returns the string value of a key after deleting the key.",
+         key_specs=[key_spec('RW access delete')])
 def cmd_getdel(c, argv):
     key = argv[1]
     slot = keyslot(key)
@@ -278,7 +290,9 @@ def cmd_getdel(c, argv):
 
 @command("getex", -2, "write fast", 1, 1, 1, "@write @string @fast", group="string",
          since="6.2.0", summary="Returns the string value of a key after setting its expiration "
-                                "time.")
+                                "time.",
+         key_specs=[key_spec("RW access update",
+                             notes="RW and UPDATE because it changes the TTL")])
 def cmd_getex(c, argv):
     unit = None
     raw = None
@@ -421,7 +435,8 @@ def _check_length(c, size, append):
 
 @command("append", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", group="string",
          since="2.0.0", summary="Appends a string to the value of a key. Creates the key if it "
-                                "doesn't exist.")
+                                "doesn't exist.",
+         key_specs=[key_spec('RW insert')])
 def cmd_append(c, argv):
     key = argv[1]
     slot = keyslot(key)
@@ -436,7 +451,8 @@ def cmd_append(c, argv):
 
 
 @command("strlen", 2, "readonly fast", 1, 1, 1, "@read @string @fast", group="string",
-         since="2.2.0", summary="Returns the length of a string value.")
+         since="2.2.0", summary="Returns the length of a string value.",
+         key_specs=[key_spec('RO')])
 def cmd_strlen(c, argv):
     old = _get_string_meta(c, argv[1], keyslot(argv[1]))
     return enc.ZERO if old is None else enc.integer(len(old) - HDR_LEN)
@@ -477,7 +493,8 @@ def cmd_substr(c, argv):
 
 @command("setrange", 4, "write denyoom", 1, 1, 1, "@write @string @slow", group="string",
          since="2.2.0", summary="Overwrites a part of a string value with another by an offset. "
-                                "Creates the key if it doesn't exist.")
+                                "Creates the key if it doesn't exist.",
+         key_specs=[key_spec('RW update')])
 def cmd_setrange(c, argv):
     offset = parse_int(argv[2])
     if offset < 0:

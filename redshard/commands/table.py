@@ -137,6 +137,7 @@ def resolve(argv):
             cmd = sub
     a = cmd.arity
     if (a > 0 and n != a) or (a < 0 and n < -a):
+        cmd.rejected_calls += 1
         return None, arity_error(cmd)
     return cmd, None
 

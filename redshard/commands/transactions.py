@@ -14,6 +14,7 @@ from ..resp.errors import RespError
 from ..storage.codec import NO_EXPIRE, U64, meta_prefixes
 from ..cluster.keyslot import keyslot
 from ..storage.keyspace import now_ms
+from .keys import key_spec
 from .table import command
 
 _EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
@@ -100,7 +101,8 @@ def cmd_exec(c, argv):
 
 @command("watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1,
          "@fast @transaction", group="transactions", since="2.2.0",
-         summary="Monitors changes to keys to determine the execution of a transaction.")
+         summary="Monitors changes to keys to determine the execution of a transaction.",
+         key_specs=[key_spec('RO', lastkey=-1)])
 def cmd_watch(c, argv):
     if c.multi:
         raise RespError(b"ERR WATCH inside MULTI is not allowed")
