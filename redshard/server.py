@@ -181,10 +181,17 @@ class Node:
         c.out = out = []
         try:
             while not c.killed:
-                if c.monitor and out:
-                    await self._send(sock, b"".join(out))
-                    out.clear()
-                await _wait_readable(sock)
+                if c.monitor:
+                    # a MONITOR client: deliver the fed lines while waiting for its input
+                    if out:
+                        await self._send(sock, b"".join(out))
+                        out.clear()
+                    with trio.move_on_after(0.02) as wait:
+                        await _wait_readable(sock)
+                    if wait.cancelled_caught:
+                        continue
+                else:
+                    await _wait_readable(sock)
                 try:
                     data = sock.recv(65536)
                 except BlockingIOError:
@@ -349,7 +356,10 @@ class Node:
                 n.start_soon(self._cron)
                 n.start_soon(self._signals)
                 for f in self.background:
-                    n.start_soon(f, self)
+                    if getattr(f, "binds", False):
+                        await n.start(f, self)     # its listeners are bound before "Ready"
+                    else:
+                        n.start_soon(f, self)
                 self.log.notice("redshard %s (compatible with Redis 7.0.15) pid %d, port %d, "
                                 "%d keys loaded in %.3f s", __version__, os.getpid(), self.port,
                                 sum(self.ks.sizes), self.load_seconds)
@@ -394,6 +404,10 @@ def _monitor_repr(a):
             out.append("\\r")
         elif ch == 9:
             out.append("\\t")
+        elif ch == 7:
+            out.append("\\a")
+        elif ch == 8:
+            out.append("\\b")
         elif 32 <= ch < 127:
             out.append(chr(ch))
         else:

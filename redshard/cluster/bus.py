@@ -89,11 +89,8 @@ class Link:
         self.connected = True
         try:
             async with trio.open_nursery() as n:
-                n.start_soon(self._writer)
-                await self._reader()
-                n.cancel_scope.cancel()
-        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, BadMessage):
-            pass
+                n.start_soon(self._guarded, self._writer, n)
+                await self._guarded(self._reader, n)
         finally:
             self.connected = False
             self.closed = True
@@ -101,6 +98,18 @@ class Link:
                 await trio.aclose_forcefully(stream)
             except Exception:
                 pass
+
+    async def _guarded(self, fn, nursery):
+        """Run the reader or writer; any failure (peer gone, garbage, a bug handling a message)
+        ends this link only, never the node."""
+        try:
+            await fn()
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, BadMessage):
+            pass
+        except Exception as e:     # noqa: BLE001 - a bad peer must not take the node down
+            self.bus.node.log.warning("cluster bus link dropped: %r", e)
+        finally:
+            nursery.cancel_scope.cancel()
 
     async def _writer(self):
         while True:
@@ -121,6 +130,8 @@ class Link:
             if not data:
                 return
             buf += data
+            if not MAGIC.startswith(bytes(buf[:4])):
+                raise BadMessage("not a bus frame")
             while len(buf) >= HDR.size:
                 magic, ln = HDR.unpack_from(buf)
                 if magic != MAGIC or ln > MAX_FRAME:
@@ -156,7 +167,7 @@ class Bus:
         return self.node.config["cluster-node-timeout"]
 
     # -- tasks ---------------------------------------------------------------------------------
-    async def run(self, node):
+    async def run(self, node, task_status=trio.TASK_STATUS_IGNORED):
         st = self.st
         port = st.myself.bus_port if not node.config["cluster-port"] else node.config["cluster-port"]
         if node.config["cluster-port"] == 0:
@@ -175,6 +186,7 @@ class Bus:
             for ln in listeners:
                 n.start_soon(trio.serve_listeners, self._inbound, [ln])
             n.start_soon(self._cron)
+            task_status.started()
 
     async def _inbound(self, stream):
         link = Link(self, None, False)

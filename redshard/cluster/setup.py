@@ -1,6 +1,8 @@
 """Attaching cluster mode to a node: load or create the cluster state (nodes.conf), install the
 routing hook, the INFO `# Cluster` section and the cluster bus."""
 
+import trio
+
 from . import router
 from .keyslot import keyslot
 from .nodesconf import ConfError, load_conf, lock_conf
@@ -41,7 +43,10 @@ def attach(node):
     from .bus import Bus
     bus = Bus(node, st)
     st.bus = bus
-    node.background.append(bus.run)
+    async def run_bus(node, task_status=trio.TASK_STATUS_IGNORED):
+        await bus.run(node, task_status=task_status)
+    run_bus.binds = True
+    node.background.append(run_bus)
     cfg = node.config
     cfg.on_change["cluster-announce-hostname"] = lambda v: _set_hostname(st, v)
     cfg.on_change["cluster-announce-ip"] = lambda v: _set_ip(st, v)
