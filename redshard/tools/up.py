@@ -29,6 +29,9 @@ def port_free(port):
         if p > 65535:
             return False
         with socket.socket() as s:
+            # as the node's own listeners do: a port whose old connections linger in TIME_WAIT
+            # (a node just stopped by --down) is free
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", p))
             except OSError:
