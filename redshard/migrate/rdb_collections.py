@@ -20,6 +20,7 @@ zset -> [(member, score)].
 """
 
 import math
+import re
 import struct
 
 from ..storage import collections as coll
@@ -58,17 +59,43 @@ def score_text(x):
         return b"-inf"
     if x == 0:
         return b"-0" if math.copysign(1.0, x) < 0 else b"0"
-    if -4503599627370495 < x < 4503599627370496 and x == int(x):
-        return b"%d" % int(x)
+    if -4611686018427387904.0 <= x <= 4611686018427387904.0 and x == int(x):
+        return b"%d" % int(x)               # double2ll: within +-LLONG_MAX/2 and integral
     return b"%.17g" % x
 
 
+_STRTOD = re.compile(
+    rb"[ \t\n\v\f\r]*([+-]?)(?:0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)"
+    rb"(?:[pP][+-]?[0-9]+)?)|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    rb"|([iI][nN][fF](?:[iI][nN][iI][tT][yY])?)|([nN][aA][nN]))")
+
+
 def parse_score(s):
-    """A score read back from a listpack / ziplist / old-style RDB double (NaN is bad data)."""
+    """A score stored as a listpack / ziplist string, read as Redis's zzlStrtod does (strtod of
+    the first 127 bytes: the longest numeric prefix, 0 when there is none). NaN is bad data."""
     try:
         x = float(s)
+        ok = b"_" not in s
     except ValueError:
-        raise BadData("bad score")
+        ok = False
+    if not ok:
+        m = _STRTOD.match(s[:127])
+        if m is None:
+            x = 0.0
+        else:
+            sign, hexpart, dec, inf, nan = m.groups()
+            if hexpart is not None:
+                if b"p" not in hexpart.lower():
+                    hexpart += b"p0"
+                x = float.fromhex(hexpart.decode())
+            elif dec is not None:
+                x = float(dec)
+            elif inf is not None:
+                x = _INF
+            else:
+                x = float("nan")
+            if sign == b"-":
+                x = -x
     if x != x:
         raise BadData("NaN score")
     return x
