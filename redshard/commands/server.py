@@ -316,15 +316,11 @@ def _config_value(node, name, value):
          history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one "
                             "call"),))
 def cmd_config_get(c, argv):
-    from .keys import glob_matcher
     node = c.node
-    seen = {}
-    for pat in argv[2:]:
-        match = glob_matcher(pat.lower())
-        for name, val in node.config.get_matching(match):
-            if name not in seen:
-                seen[name] = _config_value(node, name, val)
-    pairs = [(enc.bulk(k.encode()), enc.bulk(v.encode())) for k, v in seen.items()]
+    pats = [a.decode("utf-8", "surrogateescape") for a in argv[2:]]
+    pairs = [(enc.bulk(k.encode("utf-8", "surrogateescape")),
+              enc.bulk(_config_value(node, k.lower(), v).encode("utf-8", "surrogateescape")))
+             for k, v in node.config.config_get(pats)]
     return enc.map_(c.resp3, pairs)
 
 
@@ -335,8 +331,9 @@ def cmd_config_get(c, argv):
          history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def cmd_config_set(c, argv):
     if len(argv) % 2:
-        raise RespError(b"ERR wrong number of arguments for 'config|set' command")
-    pairs = [(argv[i].decode("utf-8", "replace"), argv[i + 1].decode("utf-8", "replace"))
+        raise RespError(SYNTAX)
+    pairs = [(argv[i].decode("utf-8", "surrogateescape"),
+              argv[i + 1].decode("utf-8", "surrogateescape"))
              for i in range(2, len(argv), 2)]
     c.node.config.config_set(pairs)
     return enc.OK
