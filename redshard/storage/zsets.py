@@ -1,0 +1,172 @@
+"""Sorted-set record access on the collection layout (see storage/collections.py).
+
+A sorted set of version V keeps, for each member:
+  s|db|slot2|keylen4|key|V8|member           -> encode_score(score)   (member record)
+  z|db|slot2|keylen4|key|V8|encode_score(score)|member -> b""          (score index)
+so score ranges are one iterator seek on the score index and lex ranges / member lookups one
+seek on the member records (whose byte order is Redis's memcmp order of members).
+
+`ZSet` bundles the two prefixes of one key's live version with the writes that keep both record
+kinds in step; the meta record is written by the caller (collections.store) in the same batch.
+"""
+
+import struct
+from itertools import islice
+
+from .codec import S, TYPE_ZSET, U64, Z, encode_score, prefix_end
+from .collections import BIG, prefix, size_of
+
+_SIGN = 1 << 63
+_ALL = (1 << 64) - 1
+_MAX_ENC = b"\xff" * 8
+
+
+def decode_many(encs):
+    """Scores of a list of 8-byte encoded scores (one struct call each way)."""
+    n = len(encs)
+    if not n:
+        return []
+    ns = struct.unpack(">%dQ" % n, b"".join(encs))
+    ns = [x ^ _SIGN if x & _SIGN else x ^ _ALL for x in ns]
+    return list(struct.unpack(">%dd" % n, struct.pack(">%dQ" % n, *ns)))
+
+
+def enc_next(enc):
+    """The encoded score just above `enc` (None past the largest)."""
+    if enc == _MAX_ENC:
+        return None
+    return U64.pack(U64.unpack(enc)[0] + 1)
+
+
+class ZSet:
+    """The live version of one sorted-set key (meta may be None for a new key: pass `meta`
+    from collections.fresh_meta then)."""
+
+    __slots__ = ("ks", "e", "db", "slot", "key", "meta", "sp", "zp", "zl", "size", "big")
+
+    def __init__(self, ks, db, slot, key, meta):
+        self.ks = ks
+        self.e = ks.e
+        self.db = db
+        self.slot = slot
+        self.key = key
+        self.meta = meta
+        self.sp = prefix(db, slot, key, meta, S)
+        self.zp = zp = prefix(db, slot, key, meta, Z)
+        self.zl = len(zp)
+        self.size = size_of(meta)
+        self.big = meta[25:26] == BIG
+
+    # -- member records ----------------------------------------------------------------------
+    def get_enc(self, member):
+        return self.e.get(self.sp + member)
+
+    def insert(self, member, enc):
+        self.e.put(self.sp + member, enc)
+        self.e.put(self.zp + enc + member, b"")
+        self.size += 1
+
+    def update(self, member, old_enc, enc):
+        e = self.e
+        e.delete(self.zp + old_enc + member)
+        e.put(self.sp + member, enc)
+        e.put(self.zp + enc + member, b"")
+
+    def remove(self, member, enc):
+        e = self.e
+        e.delete(self.sp + member)
+        e.delete(self.zp + enc + member)
+        self.size -= 1
+
+    def meta_out(self):
+        m = self.meta
+        return m[:17] + U64.pack(self.size) + (BIG if self.big else b"")
+
+    # -- score index -------------------------------------------------------------------------
+    def split(self, zk):
+        """(encoded score, member) of a full score-index key."""
+        zl = self.zl
+        return zk[zl:zl + 8], zk[zl + 8:]
+
+    def rank_slice(self, a, b):
+        """Score-index keys of ranks a..b (inclusive, 0 <= a <= b < size), ascending. Walks from
+        the nearer end."""
+        cnt = b - a + 1
+        if a <= self.size - 1 - b:
+            it = self.e.iterator(prefix=self.zp, include_value=False)
+            return list(islice(it, a, a + cnt))
+        it = self.e.iterator(prefix=self.zp, include_value=False, reverse=True)
+        skip = self.size - 1 - b
+        out = list(islice(it, skip, skip + cnt))
+        out.reverse()
+        return out
+
+    def first(self, n, reverse=False):
+        """The first (or last) n score-index keys."""
+        it = self.e.iterator(prefix=self.zp, include_value=False, reverse=reverse)
+        return list(islice(it, n))
+
+    def score_bounds(self, lo, lox, hi, hix):
+        """(start, stop) score-index keys of a score range (stop exclusive), or None if empty."""
+        zp = self.zp
+        s = encode_score(lo)
+        if lox:
+            s = enc_next(s)
+            if s is None:
+                return None
+        t = encode_score(hi)
+        if hix:
+            stop = zp + t
+        else:
+            t = enc_next(t)
+            stop = zp + t if t is not None else prefix_end(zp)
+        start = zp + s
+        if start >= stop:
+            return None
+        return start, stop
+
+    def score_iter(self, bounds, reverse=False):
+        start, stop = bounds
+        return self.e.iterator(start=start, stop=stop, include_value=False, reverse=reverse)
+
+    def rank_of(self, member, reverse=False):
+        """0-based rank of member (None if absent): counts score-index keys on one side."""
+        enc = self.get_enc(member)
+        if enc is None:
+            return None
+        zk = self.zp + enc + member
+        if not reverse:
+            it = self.e.iterator(start=self.zp, stop=zk, include_value=False)
+        else:
+            it = self.e.iterator(start=zk, stop=prefix_end(self.zp), include_value=False,
+                                 include_start=False)
+        n = 0
+        for _ in it:
+            n += 1
+        return n
+
+    # -- member (lex) ranges -----------------------------------------------------------------
+    def lex_iter(self, lo, hi, reverse=False, values=True):
+        """Iterator over member records in a lex range; lo/hi are (value, exclusive) with
+        value None for '-' / '+' (already checked non-empty by the caller)."""
+        sp = self.sp
+        kw = {}
+        if lo is not None:
+            kw["start"] = sp + lo[0]
+            kw["include_start"] = not lo[1]
+        else:
+            kw["start"] = sp
+        if hi is not None:
+            kw["stop"] = sp + hi[0]
+            kw["include_stop"] = not hi[1]
+        else:
+            kw["stop"] = prefix_end(sp)
+        return self.e.iterator(include_value=values, reverse=reverse, **kw)
+
+    def all_members(self):
+        """{member: encoded score} of the whole set."""
+        n = len(self.sp)
+        return {k[n:]: v for k, v in self.e.iterator(prefix=self.sp)}
+
+
+__all__ = ["ZSet", "decode_many", "enc_next", "TYPE_ZSET", "BIG"]
