@@ -15,6 +15,9 @@ Registers, in migrate/dump.py's registries:
   Redis answers) before anything is written.
 - VALUE_WRITERS creating the key's meta and all its element records in the current batch.
 
+Elements of the plain (big) encodings are written without LZF (pure-Python LZF costs ~8 us a
+string; Redis loads either form); listpack blobs and quicklist nodes are compressed as Redis does.
+
 Parsed values: list -> [element], set -> [member], hash -> [(field, value)],
 zset -> [(member, score)].
 """
@@ -151,8 +154,8 @@ def encode_hash(pairs, big=False):
         return bytes((RDB_TYPE_HASH_LISTPACK,)) + encode_string(lp_build(entries))
     out = [bytes((RDB_TYPE_HASH,)), encode_length(len(pairs))]
     for f, v in pairs:
-        out.append(encode_string(f))
-        out.append(encode_string(v))
+        out.append(encode_string(f, False))
+        out.append(encode_string(v, False))
     return b"".join(out)
 
 
@@ -161,7 +164,7 @@ def encode_set(members, big=False):
         return (bytes((RDB_TYPE_SET_INTSET,))
                 + encode_string(intset_encode([int(m) for m in members])))
     out = [bytes((RDB_TYPE_SET,)), encode_length(len(members))]
-    out.extend(encode_string(m) for m in members)
+    out.extend(encode_string(m, False) for m in members)
     return b"".join(out)
 
 
@@ -175,7 +178,7 @@ def encode_zset(pairs, big=False):
         return bytes((RDB_TYPE_ZSET_LISTPACK,)) + encode_string(lp_build(entries))
     out = [bytes((RDB_TYPE_ZSET_2,)), encode_length(len(pairs))]
     for m, x in reversed(pairs):         # Redis saves from the tail (loads faster there)
-        out.append(encode_string(m))
+        out.append(encode_string(m, False))
         out.append(_F64.pack(x))
     return b"".join(out)
 
