@@ -161,6 +161,7 @@ class Bus:
         self.nursery = None
         self.inbound = set()
         self.tick = 0
+        self._slots_cache = (None, None)   # ((master id, slots_version), encoded bitmap)
 
     @property
     def timeout(self):
@@ -265,13 +266,17 @@ class Bus:
             if n is me or "handshake" in n.flags:
                 continue
             link = n.link
+            ping_delay = now - n.ping_sent
+            data_delay = now - n.data_received
             if link is not None and link.connected:
                 if n.ping_sent and now - link.created > timeout and \
-                        now - n.ping_sent > timeout / 2:
+                        ping_delay > timeout / 2 and data_delay > timeout / 2:
                     self.drop_link(n)      # reconnect: the link may be stuck
                 elif n.ping_sent == 0 and now - n.pong_received > timeout / 2:
                     self.send_ping(link, "ping")
-            if n.ping_sent and now - n.ping_sent > timeout and \
+                    ping_delay = 0
+            # any traffic from the node counts as proof of liveness, as in Redis
+            if n.ping_sent and min(ping_delay, data_delay) > timeout and \
                     "fail?" not in n.flags and "fail" not in n.flags:
                 n.flags.add("fail?")
                 dirty = True
@@ -296,12 +301,10 @@ class Bus:
                "flags": sorted(me.flags - {"myself"}), "cur": st.current_epoch,
                "cfg": master.config_epoch, "master": me.master_id if "slave" in me.flags else None,
                "ok": st.ok}
-        owner = st.owner
-        b = bytearray(NSLOTS // 8)
-        for s in range(NSLOTS):
-            if owner[s] is master:
-                b[s >> 3] |= 1 << (s & 7)
-        msg["slots"] = encode_bitmap(bytes(b))
+        key = (master.id, st.slots_version)
+        if self._slots_cache[0] != key:
+            self._slots_cache = (key, encode_bitmap(_bitmap_for(st, master)))
+        msg["slots"] = self._slots_cache[1]
         return msg
 
     def gossip(self, exclude):
@@ -499,6 +502,7 @@ class Bus:
                 sender.flags.discard("master")
                 sender.flags.add("slave")
                 sender.master_id = mid
+                st.slots_version += 1
                 for s in range(NSLOTS):
                     if st.owner[s] is sender:
                         st.owner[s] = None
@@ -536,20 +540,45 @@ class Bus:
             gid, gip, gport, gbport, gflags = g[0], g[1], int(g[2]), int(g[3]), g[4]
             if not isinstance(gid, str) or not _ID_RE.match(gid) or not isinstance(gip, str):
                 continue
+            if not isinstance(gflags, list):
+                continue
+            gfail = "fail" in gflags or "fail?" in gflags
             n = st.nodes.get(gid)
             if n is not None:
                 if n is me or "handshake" in n.flags:
                     continue
                 if "master" in sender.flags:
-                    if "fail" in gflags or "fail?" in gflags:
+                    if gfail:
                         n.fail_reports[sender.id] = now
                         if self.mark_failing_if_needed(n):
                             save = True
                     else:
                         n.fail_reports.pop(sender.id, None)
+                # the node is up for the sender and we have no ping pending nor reports about
+                # it: take the sender's newer pong time, so that fewer pings are needed
+                if not gfail and n.ping_sent == 0 and not n.fail_reports:
+                    try:
+                        pong = int(g[6])
+                    except (IndexError, TypeError, ValueError):
+                        pong = 0
+                    if n.pong_received < pong <= now + 500:
+                        n.pong_received = pong
+                # unreachable for us but reachable at another address for the sender
+                if (n.pfail or n.failed) and not gfail and "noaddr" not in gflags and \
+                        gip and (n.ip, n.port, n.bus_port) != (gip, gport, gbport) and \
+                        0 < gport < 65536 and 0 < gbport < 65536:
+                    self.drop_link(n)
+                    n.ip, n.port, n.bus_port = gip, gport, gbport
+                    n.flags.discard("noaddr")
+                    save = True
             elif gip and "noaddr" not in gflags and "handshake" not in gflags and \
                     not st.blacklisted(gid) and 0 < gport < 65536 and 0 < gbport < 65536:
-                self.start_handshake(gip, gport, gbport)
+                # Redis 7: a node learned from a known peer's gossip is added with its real id
+                # (no handshake); the cron then links to it and pings it
+                role = [f for f in gflags if f in ("master", "slave", "nofailover")]
+                n = ClusterNode(gid, gip, gport, gbport, role or ("master",))
+                st.nodes[gid] = n
+                save = True
         if save:
             st.update_state()
         return save

@@ -128,6 +128,7 @@ class ClusterState:
         self.stats_received = {}
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.slots_version = 0         # bumped on every change of the slot table
         self.myself = None
         self.conf_path = os.path.join(node.dir, cfg["cluster-config-file"]) if not os.path.isabs(
             cfg["cluster-config-file"]) else cfg["cluster-config-file"]
@@ -226,6 +227,7 @@ class ClusterState:
         old = self.owner[slot]
         self.owner[slot] = n
         if old is not n:
+            self.slots_version += 1
             for f in self.on_slot_change:
                 f(slot)
 
@@ -286,6 +288,7 @@ class ClusterState:
 
     def forget(self, n, ban=True):
         self.nodes.pop(n.id, None)
+        self.slots_version += 1
         for s in range(NSLOTS):
             if self.owner[s] is n:
                 self.owner[s] = None
