@@ -2,18 +2,33 @@
 redis-cli does: ADDSLOTSRANGE, SET-CONFIG-EPOCH, MEET with the first node; or with the real
 `redis-cli --cluster create`)."""
 
+import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from servers import REDIS_CLI, RawConn, Redshard  # noqa: F401
 
+ANSI = re.compile(rb"\x1b\[[0-9;]*m")
 
-def start_nodes(n, *args, timeout=2000):
+
+def start_nodes(n, *args, timeout=2000, parallel=False):
+    """Start n cluster nodes (all at once with `parallel`: a process start is mostly waiting)."""
     nodes = []
+    while len(nodes) < n:
+        x = Redshard("--cluster-node-timeout", str(timeout), *args, cluster=True)
+        if any(abs(x.port - y.port) in (0, 10000) for y in nodes):
+            x.cleanup()
+            continue
+        nodes.append(x)
     try:
-        for _ in range(n):
-            nodes.append(Redshard("--cluster-node-timeout", str(timeout), *args,
-                                  cluster=True).start())
+        if parallel:
+            with ThreadPoolExecutor(min(n, 32)) as ex:
+                for f in [ex.submit(x.start) for x in nodes]:
+                    f.result()
+        else:
+            for x in nodes:
+                x.start()
     except Exception:
         stop_nodes(nodes)
         raise
@@ -21,6 +36,9 @@ def start_nodes(n, *args, timeout=2000):
 
 
 def stop_nodes(nodes):
+    for n in nodes:
+        if n.proc is not None and n.proc.poll() is None:
+            n.proc.terminate()         # all at once, then wait for each
     for n in nodes:
         n.cleanup()
 

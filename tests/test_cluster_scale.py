@@ -1,0 +1,40 @@
+"""A 20-node cluster formed like redis-cli does it (every node MEETs only the first one, gossip
+introduces the rest) reaches full knowledge and cluster_state:ok quickly, and its idle bus stays
+cheap: bounded message rate and size, a few percent of CPU per node (issue 3 item 4)."""
+
+import time
+
+from cluster_bench import measure_idle
+from cluster_fixtures import form_cluster, nodes_text, start_nodes, stop_nodes
+
+N = 20
+TIMEOUT = 2000
+
+
+def test_twenty_nodes_meet_one_gossip_rest_and_idle_cost():
+    t0 = time.time()
+    nodes = start_nodes(N, timeout=TIMEOUT, parallel=True)
+    try:
+        started = time.time() - t0
+        t1 = time.time()
+        agree = form_cluster(nodes)      # MEET with nodes[0] only; waits for agreement + ok
+        ok = time.time() - t1
+        print("20 nodes: started in %.1f s, all known and agreeing after %.1f s, "
+              "cluster_state:ok after %.1f s" % (started, agree, ok))
+        assert agree < 20 and ok < 25, (agree, ok)
+        for n in nodes:
+            lines = nodes_text(n).splitlines()
+            assert len(lines) == N and not any("handshake" in x or "fail" in x for x in lines)
+        time.sleep(1)
+        m = measure_idle(nodes, 4)
+        print("idle: %r" % m)
+        # Redis's rate: one random ping a second, plus a ping to every node whose pong is older
+        # than node-timeout/2 (every answered by a pong): at most ~2 (N-1) / (timeout/2 s) + 2
+        bound = 2 * (N - 1) / (TIMEOUT / 2000) + 4
+        assert m["msgs_s"] <= bound, m
+        # a heartbeat: header with the slot bitmap + gossip about max(3, N/10) nodes
+        assert m["msg_bytes"] < 1500, m
+        # loose: the machine is shared with other tests; measured ~3 %
+        assert m["cpu_avg"] < 25, m
+    finally:
+        stop_nodes(nodes)
