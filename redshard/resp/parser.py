@@ -20,8 +20,11 @@ _INT_MAX = 2**31 - 1
 # appended after every buffer given to hiredis: it parses as an empty request only when hiredis
 # was at a request boundary, which proves that hiredis keeps no partial request
 _SENTINEL = b"*0\r\n"
-# a '*' followed by 6+ digits: an aggregate count hiredis would allocate a list for up front
-_BIG_COUNT = re.compile(rb"\*[0-9]{6}")
+# bytes the fast path must not see: a '*' followed by 6+ digits (an aggregate count hiredis would
+# allocate a list for up front), or a line starting with '+' (hiredis would take a simple string
+# where Redis requires '$': "Protocol error: expected '$', got '+'"). A bulk string that merely
+# contains these bytes only costs a trip through the exact parser.
+_BIG_COUNT = re.compile(rb"\*[0-9]{6}|\n\+")
 
 
 class QueryBufferLimit(Exception):
@@ -142,6 +145,18 @@ class SlowParser:
         self.max_bulk_len = max_bulk_len
         self.qbuf_limit = qbuf_limit
         self.auth_required = auth_required
+        # an AUTH/HELLO parsed earlier in the same feed() may authenticate the client before the
+        # next request is read (Redis executes as it parses): the unauthenticated limits are
+        # then not applied to the rest of that buffer (the ordinary limits still are)
+        self.auth_in_batch = False
+
+    def _unauth(self):
+        return not self.auth_in_batch and self.auth_required()
+
+    def _emit(self, out, args):
+        if args and len(args[0]) in (4, 5) and args[0].lower() in (b"auth", b"hello"):
+            self.auth_in_batch = True
+        out.append(args)
 
     def idle(self):
         """True when no partial request is buffered (a request boundary)."""
@@ -160,6 +175,7 @@ class SlowParser:
                 del buf[:pos]
                 self.pos = 0
         buf += data
+        self.auth_in_batch = False
         try:
             while self.pos < len(buf) or self.multibulklen:
                 if self.multibulklen == 0 and buf[self.pos] != 42:
@@ -189,7 +205,7 @@ class SlowParser:
         if args is None:
             raise ProtocolError("ERR Protocol error: unbalanced quotes in request")
         if args:
-            out.append(args)
+            self._emit(out, args)
         return True
 
     def _multibulk(self, out):
@@ -205,7 +221,7 @@ class SlowParser:
             ll = _string2ll(bytes(buf[self.pos + 1:cr]))
             if ll is None or ll > _INT_MAX:
                 raise ProtocolError("ERR Protocol error: invalid multibulk length")
-            if ll > 10 and self.auth_required():
+            if ll > 10 and self._unauth():
                 raise ProtocolError("ERR Protocol error: unauthenticated multibulk length")
             self.pos = cr + 2
             if ll <= 0:
@@ -227,7 +243,7 @@ class SlowParser:
                 ll = _string2ll(bytes(buf[self.pos + 1:cr]))
                 if ll is None or ll < 0 or ll > self.max_bulk_len:
                     raise ProtocolError("ERR Protocol error: invalid bulk length")
-                if ll > 16384 and self.auth_required():
+                if ll > 16384 and self._unauth():
                     raise ProtocolError("ERR Protocol error: unauthenticated bulk length")
                 self.pos = cr + 2
                 self.bulklen = ll
@@ -238,7 +254,7 @@ class SlowParser:
             self.pos += self.bulklen + 2
             self.bulklen = -1
             self.multibulklen -= 1
-        out.append(self.args)
+        self._emit(out, self.args)
         self.args = []
         self.args_bytes = 0
         return True
