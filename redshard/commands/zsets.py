@@ -10,9 +10,10 @@ Redis 7.0 replies: scores are bulk strings in RESP2 and doubles in RESP3 ("%.17g
 pairs are flat in RESP2 and [member, score] arrays in RESP3.
 """
 
-import math
 import random
 import re
+from itertools import chain
+from operator import itemgetter
 
 from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
@@ -20,7 +21,7 @@ from ..resp.errors import NOT_INTEGER, RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_SET, TYPE_ZSET, U64, decode_score, encode_score, sub_prefix, Z, S
 from ..storage.collections import BIG, fresh_meta, prefix, size_of, store
 from ..storage.keyspace import TYPE_OPS
-from ..storage.zsets import ZSet, decode_many
+from ..storage.zsets import ZSet, decode_many, enc_for
 from ._collections import fmt_score, scan_collection
 from .keys import key_spec, parse_cursor, glob_matcher
 from .table import command
@@ -190,20 +191,74 @@ def _score(c, x):
     return _score3(x) if c.resp3 else _score2(x)
 
 
-def reply_members(c, members, scores=None):
-    """Array of members, or of member/score pairs (flat in RESP2, nested in RESP3)."""
+def fmt_scores(scores):
+    """fmt_score of many doubles with one formatting call ("%.17g" spells inf/-inf/nan as
+    Redis does)."""
+    n = len(scores)
+    if not n:
+        return []
+    return (b"%.17g\n" * n % tuple(scores)).split(b"\n")[:n]
+
+
+_FMT_CACHE = {}
+_PART2 = {}
+_PART3 = {}
+
+
+def score_strs(encs):
+    """Formatted scores of encoded scores (cached by encoding: the common scores of a workload
+    are formatted once)."""
+    try:
+        return list(map(_FMT_CACHE.__getitem__, encs))
+    except KeyError:
+        pass
+    ss = fmt_scores(decode_many(encs))
+    if len(_FMT_CACHE) > 200000:
+        _FMT_CACHE.clear()
+    _FMT_CACHE.update(zip(encs, ss))
+    return ss
+
+
+def _score_parts(encs, resp3):
+    """Encoded score replies (bulk strings in RESP2, doubles in RESP3) of encoded scores."""
+    cache = _PART3 if resp3 else _PART2
+    try:
+        return list(map(cache.__getitem__, encs))
+    except KeyError:
+        pass
+    ss = score_strs(encs)
+    if resp3:
+        parts = [b",%s\r\n" % x for x in ss]
+    else:
+        parts = [b"$%d\r\n%s\r\n" % (len(x), x) for x in ss]
+    if len(cache) > 200000:
+        cache.clear()
+    cache.update(zip(encs, parts))
+    return parts
+
+
+def reply_members(c, members, scores=None, encs=None):
+    """Array of members, or of member/score pairs (flat in RESP2, nested in RESP3); scores as
+    doubles or as encoded scores (`encs`)."""
     n = len(members)
-    if scores is None:
-        return b"*%d\r\n" % n + b"".join([b"$%d\r\n%s\r\n" % (len(m), m) for m in members])
+    if not n:
+        return b"*0\r\n"
+    if scores is None and encs is None:
+        return (b"*%d\r\n" % n + b"$%d\r\n%s\r\n" * n
+                % tuple(chain.from_iterable(zip(map(len, members), members))))
+    if encs is not None:
+        parts = _score_parts(encs, c.resp3)
+        if c.resp3:
+            return (b"*%d\r\n" % n + b"*2\r\n$%d\r\n%s\r\n%s" * n
+                    % tuple(chain.from_iterable(zip(map(len, members), members, parts))))
+        return (b"*%d\r\n" % (2 * n) + b"$%d\r\n%s\r\n%s" * n
+                % tuple(chain.from_iterable(zip(map(len, members), members, parts))))
+    ss = fmt_scores(scores)
     if c.resp3:
-        parts = [b"*2\r\n$%d\r\n%s\r\n,%s\r\n" % (len(m), m, fmt_score(s))
-                 for m, s in zip(members, scores)]
-        return b"*%d\r\n" % n + b"".join(parts)
-    parts = []
-    for m, s in zip(members, scores):
-        f = fmt_score(s)
-        parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(m), m, len(f), f))
-    return b"*%d\r\n" % (2 * n) + b"".join(parts)
+        return (b"*%d\r\n" % n + b"*2\r\n$%d\r\n%s\r\n,%s\r\n" * n
+                % tuple(chain.from_iterable(zip(map(len, members), members, ss))))
+    return (b"*%d\r\n" % (2 * n) + b"$%d\r\n%s\r\n$%d\r\n%s\r\n" * n
+            % tuple(chain.from_iterable(zip(map(len, members), members, map(len, ss), ss))))
 
 
 def _null_array(c):
@@ -232,7 +287,7 @@ def write_new(c, dst, dslot, items, maxlen=None):
     meta = fresh_meta(ks, TYPE_ZSET, BIG if big else b"")
     z = ZSet(ks, db, dslot, dst, meta)
     for m, s in items:
-        z.insert(m, encode_score(s))
+        z.insert(m, enc_for(s, big))
     z.big = big
     ks.write_meta(db, dslot, dst, z.meta_out(), old)
     return z.size
@@ -300,12 +355,12 @@ def _zadd(c, argv, flags):
                 continue
             processed += 1
             if score != curscore:
-                z.update(member, cur, encode_score(score))
+                z.update(member, cur, enc_for(score, z.big))
                 updated += 1
         elif not xx:
             if not z.big and (z.size + 1 > me or len(member) > mv):
                 z.big = True
-            z.insert(member, encode_score(score))
+            z.insert(member, enc_for(score, z.big))
             added += 1
             processed += 1
     if added or updated:
@@ -452,7 +507,8 @@ RANK, SCORE, LEX = 0, 1, 2
 
 
 def _select(z, rangetype, rng, rev, offset, limit, want_scores):
-    """(members, scores or None) of a range of the sorted set `z`."""
+    """(members, encoded scores or None) of a range of the sorted set `z` (encodings as in the
+    member records, so a skiplist's -0 keeps its sign)."""
     size = z.size
     if rangetype == RANK:
         start, end = rng
@@ -502,11 +558,11 @@ def _select(z, rangetype, rng, rev, offset, limit, want_scores):
             out.append((m, e))
             i += 1
             limit -= 1
-        return [m for m, _ in out], (decode_many([e for _, e in out]) if want_scores else None)
+        return [m for m, _ in out], ([e for _, e in out] if want_scores else None)
     n = len(z.sp)
     recs = list(islice(z.lex_iter(rng[0], rng[1], rev, values=want_scores), offset, stop))
     if want_scores:
-        return [k[n:] for k, _ in recs], decode_many([v for _, v in recs])
+        return [k[n:] for k, _ in recs], [v for _, v in recs]
     return [k[n:] for k in recs], None
 
 
@@ -541,10 +597,10 @@ def _lex_small(z, rng, rev):
 
 def _split_keys(z, keys, want_scores):
     zl = z.zl
-    members = [k[zl + 8:] for k in keys]
+    members = list(map(itemgetter(slice(zl + 8, None)), keys))
     if not want_scores:
         return members, None
-    return members, decode_many([k[zl:zl + 8] for k in keys])
+    return members, z.fix_zeros(members, list(map(itemgetter(slice(zl, zl + 8)), keys)))
 
 
 def zrange_generic(c, argv, start_idx, store, rangetype, rev):
@@ -597,10 +653,11 @@ def zrange_generic(c, argv, start_idx, store, rangetype, rev):
             return enc.integer(write_new(c, argv[1], keyslot(argv[1]), []))
         return enc.EMPTY_ARRAY
     z = ZSet(c.ks, c.db, slot, key, meta)
-    members, scores = _select(z, rangetype, rng, rev, offset, limit, withscores or store)
+    members, encs = _select(z, rangetype, rng, rev, offset, limit, withscores or store)
     if store:
-        return enc.integer(write_new(c, argv[1], keyslot(argv[1]), list(zip(members, scores))))
-    return reply_members(c, members, scores)
+        return enc.integer(write_new(c, argv[1], keyslot(argv[1]),
+                                     list(zip(members, decode_many(encs)))))
+    return reply_members(c, members, encs=encs)
 
 
 @command("zrange", -4, "readonly", 1, 1, 1, _R + " @slow", group=_G, since="1.2.0",
@@ -615,8 +672,8 @@ def cmd_zrange(c, argv):
         if meta is None:
             return enc.EMPTY_ARRAY
         z = ZSet(c.ks, c.db, slot, argv[1], meta)
-        members, scores = _select(z, RANK, (a, b), False, 0, -1, n == 5)
-        return reply_members(c, members, scores)
+        members, encs = _select(z, RANK, (a, b), False, 0, -1, n == 5)
+        return reply_members(c, members, encs=encs)
     return zrange_generic(c, argv, 1, False, None, None)
 
 
@@ -793,8 +850,11 @@ def zpop(c, keys, maxpop, count, emitkey, nested, nil_when_empty):
     r3 = c.resp3
     for k in zkeys:
         e, m = z.split(k)
+        x = decode_score(e)
+        if x == 0 and z.big:
+            x = decode_score(z.get_enc(m))
         z.remove(m, e)
-        f = fmt_score(decode_score(e))
+        f = fmt_score(x)
         sc = b",%s\r\n" % f if r3 else b"$%d\r\n%s\r\n" % (len(f), f)
         if nested:
             out.append(b"*2\r\n$%d\r\n%s\r\n" % (len(m), m) + sc)
@@ -1220,16 +1280,16 @@ def cmd_zrandmember(c, argv):
         cnt = abs(cnt)
         if uniq and cnt >= size:
             # the whole set, in the order Redis's zset iterator walks it (from the tail)
-            members, scores = _select(z, RANK, (0, -1), True, 0, -1, withscores)
-            return reply_members(c, members, scores)
+            members, encs = _select(z, RANK, (0, -1), True, 0, -1, withscores)
+            return reply_members(c, members, encs=encs)
         if not uniq or cnt == 1:
             ranks = [random.randrange(size) for _ in range(cnt)]
         else:
             ranks = random.sample(range(size), cnt)
         got = _pick_ranks(z, ranks)
         members = [got[r][0] for r in ranks]
-        scores = decode_many([got[r][1] for r in ranks]) if withscores else None
-        return reply_members(c, members, scores)
+        encs = z.fix_zeros(members, [got[r][1] for r in ranks]) if withscores else None
+        return reply_members(c, members, encs=encs)
     slot, meta = _read(c, key)
     if meta is None:
         return _null(c)
@@ -1266,12 +1326,12 @@ def cmd_zscan(c, argv):
             raise RespError(SYNTAX)
         i += 2
     z = ZSet(c.ks, c.db, slot, key, meta)
-    members, scores = _select(z, RANK, (0, -1), False, 0, -1, True)
+    members, encs = _select(z, RANK, (0, -1), False, 0, -1, True)
     out = []
-    for m, s in zip(members, scores):
+    for m, s in zip(members, score_strs(encs)):
         if match is None or match(m):
             out.append(_bulk(m))
-            out.append(_score2(s))
+            out.append(_bulk(s))
     return b"*2\r\n$1\r\n0\r\n*%d\r\n" % len(out) + b"".join(out)
 
 

@@ -10,6 +10,7 @@ seek on the member records (whose byte order is Redis's memcmp order of members)
 kinds in step; the meta record is written by the caller (collections.store) in the same batch.
 """
 
+import math
 import struct
 from itertools import islice
 
@@ -19,6 +20,17 @@ from .collections import BIG, prefix, size_of
 _SIGN = 1 << 63
 _ALL = (1 << 64) - 1
 _MAX_ENC = b"\xff" * 8
+# Member records of skiplist-encoded sets keep the sign of a -0.0 score (Redis replies "-0"
+# there); the score index always holds the normalized encode_score(0.0).
+NEG0 = b"\x7f\xff\xff\xff\xff\xff\xff\xff"
+ZERO = encode_score(0.0)
+
+
+def enc_for(score, big):
+    """The member-record value of `score` (NEG0 for -0.0 in a skiplist-encoded set)."""
+    if score == 0 and big and math.copysign(1.0, score) < 0:
+        return NEG0
+    return encode_score(score)
 
 
 def decode_many(encs):
@@ -63,19 +75,19 @@ class ZSet:
 
     def insert(self, member, enc):
         self.e.put(self.sp + member, enc)
-        self.e.put(self.zp + enc + member, b"")
+        self.e.put(self.zp + (ZERO if enc == NEG0 else enc) + member, b"")
         self.size += 1
 
     def update(self, member, old_enc, enc):
         e = self.e
-        e.delete(self.zp + old_enc + member)
+        e.delete(self.zp + (ZERO if old_enc == NEG0 else old_enc) + member)
         e.put(self.sp + member, enc)
-        e.put(self.zp + enc + member, b"")
+        e.put(self.zp + (ZERO if enc == NEG0 else enc) + member, b"")
 
     def remove(self, member, enc):
         e = self.e
         e.delete(self.sp + member)
-        e.delete(self.zp + enc + member)
+        e.delete(self.zp + (ZERO if enc == NEG0 else enc) + member)
         self.size -= 1
 
     def meta_out(self):
@@ -83,6 +95,17 @@ class ZSet:
         return m[:17] + U64.pack(self.size) + (BIG if self.big else b"")
 
     # -- score index -------------------------------------------------------------------------
+    def fix_zeros(self, members, encs):
+        """Skiplist-encoded sets: zero scores' encodings from the member records (-0 keeps its
+        sign there)."""
+        if self.big and ZERO in encs:
+            get = self.e.get
+            sp = self.sp
+            for i, x in enumerate(encs):
+                if x == ZERO:
+                    encs[i] = get(sp + members[i])
+        return encs
+
     def split(self, zk):
         """(encoded score, member) of a full score-index key."""
         zl = self.zl
@@ -134,7 +157,7 @@ class ZSet:
         enc = self.get_enc(member)
         if enc is None:
             return None
-        zk = self.zp + enc + member
+        zk = self.zp + (ZERO if enc == NEG0 else enc) + member
         if not reverse:
             it = self.e.iterator(start=self.zp, stop=zk, include_value=False)
         else:
