@@ -3,6 +3,7 @@ Redis), the RESTORE-CHUNK staging protocol of the chunked mover on its own, and 
 MIGRATESLOTS of 200k-element lists/sets/zsets/hashes moved in chunks while other clients are
 served (worst latency printed), including a write to a big key while it is in flight."""
 
+import math
 import os
 import shutil
 import subprocess
@@ -264,6 +265,8 @@ def test_big_collections_move_in_chunks(cluster):
     for i, kind in enumerate(["hash", "list", "zset", "set"]):
         key = key_in_slot(slot, i)
         t, v = values(kind, BIG, tag=kind.encode())
+        if kind == "zset":
+            v.append((b"neg0", -0.0))
         ca.restore(key, 0, payload_of(t, v))
         want[key] = picture(t, v)
     ttl_key = key_in_slot(slot, 1)
@@ -294,6 +297,7 @@ def test_big_collections_move_in_chunks(cluster):
     assert 500000 < cb.pttl(ttl_key) <= 600000
     assert cb.get(key_in_slot(slot, 99)) == b"small"
     assert cb.object("encoding", key_in_slot(slot, 2)) == b"skiplist"
+    assert math.copysign(1, cb.zscore(key_in_slot(slot, 2), "neg0")) < 0
     # nothing left staged on the target: no stray keys anywhere
     assert cb.dbsize() == 6 and ca.dbsize() == 1
 

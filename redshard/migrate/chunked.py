@@ -132,9 +132,9 @@ def _append(c, key, token, seq, payload):
             put(p + m, b"")
     else:
         pz = coll.prefix(db, slot, key, b"\x00" * 9 + version, kind=Z)
-        for m, x in value:
+        for m, x in value:               # a chunked zset is big: -0 keeps its sign
             sc = encode_score(x)
-            put(p + m, sc)
+            put(p + m, rc.member_score_enc(x, True))
             put(pz + sc + m, b"")
     st[4] = count + len(value)
     st[5] = seq + 1

@@ -231,12 +231,30 @@ def read_hash(ks, db, slot, key, meta):
     return list(coll.items(ks, coll.prefix(db, slot, key, meta)))
 
 
-def read_zset(ks, db, slot, key, meta):
-    """(member, score) in score order (ties by member), from the score index."""
+def read_zset(ks, db, slot, key, meta, ordered=True):
+    """(member, score) pairs: in score order (ties by member) from the score index when
+    `ordered`, else in member order from the member records (which keep the sign of a -0 score
+    in skiplist-encoded sets, see storage/zsets.py)."""
     out = []
-    for sub in coll.items(ks, coll.prefix(db, slot, key, meta, kind=Z), values=False):
-        out.append((sub[8:], decode_score(sub[:8])))
+    if ordered:
+        for sub in coll.items(ks, coll.prefix(db, slot, key, meta, kind=Z), values=False):
+            out.append((sub[8:], decode_score(sub[:8])))
+    else:
+        for m, v in coll.items(ks, coll.prefix(db, slot, key, meta)):
+            out.append((m, decode_score(v)))
     return out
+
+
+NEG0 = b"\x7f\xff\xff\xff\xff\xff\xff\xff"      # member-record value of a -0.0 score
+_ZERO = encode_score(0.0)
+
+
+def member_score_enc(x, big):
+    """Member-record value of score `x`: -0.0 keeps its sign in skiplist-encoded sets only (as
+    Redis: a listpack stores it as 0), like storage/zsets.enc_for."""
+    if x == 0 and big and math.copysign(1.0, x) < 0:
+        return NEG0
+    return encode_score(x)
 
 
 def _is_big(meta):
@@ -256,7 +274,8 @@ def _dump_hash(ks, db, slot, key, meta):
 
 
 def _dump_zset(ks, db, slot, key, meta):
-    return encode_zset(read_zset(ks, db, slot, key, meta), _is_big(meta))
+    big = _is_big(meta) or coll.size_of(meta) > ZSET_MAX_LISTPACK_ENTRIES
+    return encode_zset(read_zset(ks, db, slot, key, meta, ordered=not big), big)
 
 
 # -- loaders (RDB value -> (type, parsed value)); nothing written ------------------------------
@@ -407,14 +426,14 @@ def write_hash(ks, db, slot, key, pairs, expire_ms, old):
 
 
 def write_zset(ks, db, slot, key, pairs, expire_ms, old):
-    meta = pack_meta(TYPE_ZSET, expire_ms, ks.new_version(), len(pairs),
-                     coll.BIG if zset_is_big(pairs) else b"")
+    big = zset_is_big(pairs)
+    meta = pack_meta(TYPE_ZSET, expire_ms, ks.new_version(), len(pairs), coll.BIG if big else b"")
     p = coll.prefix(db, slot, key, meta)
     pz = coll.prefix(db, slot, key, meta, kind=Z)
     put = ks.put_raw
     for m, x in pairs:
         sc = encode_score(x)
-        put(p + m, sc)
+        put(p + m, NEG0 if big and sc == _ZERO and math.copysign(1.0, x) < 0 else sc)
         put(pz + sc + m, b"")
     ks.write_meta(db, slot, key, meta, old)
 
