@@ -145,9 +145,11 @@ def lex_bounds(lo, lox, hi, hix):
 
 
 def _positive_long(raw, err=None):
-    n = parse_int(raw)
+    """getPositiveLongFromObjectOrReply: one error for non-integers and negatives."""
+    err = err or b"ERR value is out of range, must be positive"
+    n = parse_int(raw, err)
     if n < 0:
-        raise RespError(err or b"ERR value is out of range, must be positive")
+        raise RespError(err)
     return n
 
 

@@ -150,7 +150,19 @@ class ZSet:
 
     def score_iter(self, bounds, reverse=False):
         start, stop = bounds
-        return self.e.iterator(start=start, stop=stop, include_value=False, reverse=reverse)
+        if reverse:
+            return self._rev(start, True, stop, False, False)
+        return self.e.iterator(start=start, stop=stop, include_value=False)
+
+    def _rev(self, lo, lo_incl, hi, hi_incl, values):
+        """Reverse iteration over [lo, hi] with the lower bound checked here: plyvel 1.5's
+        reverse iterator drops the range's first key when it equals `start`."""
+        it = self.e.iterator(stop=hi, include_stop=hi_incl, reverse=True, include_value=values)
+        for item in it:
+            k = item[0] if values else item
+            if k < lo or (k == lo and not lo_incl):
+                break
+            yield item
 
     def rank_of(self, member, reverse=False):
         """0-based rank of member (None if absent): counts score-index keys on one side."""
@@ -173,18 +185,18 @@ class ZSet:
         """Iterator over member records in a lex range; lo/hi are (value, exclusive) with
         value None for '-' / '+' (already checked non-empty by the caller)."""
         sp = self.sp
-        kw = {}
         if lo is not None:
-            kw["start"] = sp + lo[0]
-            kw["include_start"] = not lo[1]
+            start, incl_start = sp + lo[0], not lo[1]
         else:
-            kw["start"] = sp
+            start, incl_start = sp, True
         if hi is not None:
-            kw["stop"] = sp + hi[0]
-            kw["include_stop"] = not hi[1]
+            stop, incl_stop = sp + hi[0], not hi[1]
         else:
-            kw["stop"] = prefix_end(sp)
-        return self.e.iterator(include_value=values, reverse=reverse, **kw)
+            stop, incl_stop = prefix_end(sp), False
+        if reverse:
+            return self._rev(start, incl_start, stop, incl_stop, values)
+        return self.e.iterator(start=start, include_start=incl_start, stop=stop,
+                               include_stop=incl_stop, include_value=values)
 
     def all_members(self):
         """{member: encoded score} of the whole set."""
