@@ -220,32 +220,99 @@ def mix_digest(digest, data):
     digest[:] = hashlib.sha1(bytes(digest)).digest()
 
 
+def _raw_value_digest(ks, db, slot, key, meta):
+    """The 20-byte digest Redis's xorObjectDigest gives the value (without the expiry mark),
+    starting from a zeroed digest."""
+    type_ = meta[0]
+    if type_ == codec.TYPE_STRING:
+        d = bytearray(20)
+        mix_digest(d, type_.to_bytes(4, "big"))
+        mix_digest(d, meta[codec.HDR_LEN:])
+        return d
+    ops = TYPE_OPS.get(type_)
+    fn = getattr(ops, "digest", None)
+    if fn is None:
+        raise RespError(b"ERR DEBUG DIGEST-VALUE is not supported for this type yet")
+    r = fn(ks, db, slot, key, meta)
+    return bytearray(bytes.fromhex(r.decode() if isinstance(r, bytes) else r)
+                     if len(r) == 40 else r)
+
+
 def value_digest(ks, db, key):
     """DEBUG DIGEST-VALUE of one key: 40 hex chars (40 zeros for a missing key)."""
     slot = keyslot(key)
     meta = ks.e.get(codec.meta_key(db, slot, key))      # like Redis: logically expired too
     if meta is None:
         return b"0" * 40
-    type_, expire, _version, _size = codec.unpack_meta(meta)
+    d = _raw_value_digest(ks, db, slot, key, meta)
+    if codec.unpack_meta(meta)[1]:
+        xor_digest(d, b"!!expire!!")
+    return bytes(d).hex().encode()
+
+
+# types whose digest after the type mark is a XOR of per-element digests (set, zset, hash):
+# Redis's per-key digest of DEBUG DIGEST starts from mix(key) instead of zeros, which only
+# changes the type mark's contribution
+_XOR_TYPES = (2, 3, 4)
+
+
+def _key_digest(ks, db, slot, key, meta):
+    """Redis's per-key digest in DEBUG DIGEST: mix(key), then the value as xorObjectDigest."""
+    type_ = meta[0]
+    d = bytearray(20)
+    mix_digest(d, key)
     if type_ == codec.TYPE_STRING:
-        d = bytearray(20)
         mix_digest(d, type_.to_bytes(4, "big"))
         mix_digest(d, meta[codec.HDR_LEN:])
     else:
         ops = TYPE_OPS.get(type_)
         fn = getattr(ops, "digest", None)
-        if fn is None:
-            raise RespError(b"ERR DEBUG DIGEST-VALUE is not supported for this type yet")
-        r = fn(ks, db, slot, key, meta)
-        d = bytearray(bytes.fromhex(r.decode() if isinstance(r, bytes) else r)
-                      if len(r) == 40 else r)
-    if expire:
+        if fn is not None:
+            try:     # a digest function that can start from a given state (sequential types)
+                r = fn(ks, db, slot, key, meta, start=bytes(d))
+                d = bytearray(bytes.fromhex(r.decode() if isinstance(r, bytes) else r)
+                              if len(r) == 40 else r)
+                fn = None
+            except TypeError:
+                pass
+        if fn is not None:
+            if type_ not in _XOR_TYPES:
+                raise RespError(b"ERR DEBUG DIGEST is not supported for this type yet")
+            zero_mark = bytearray(20)
+            mix_digest(zero_mark, type_.to_bytes(4, "big"))
+            elements = _raw_value_digest(ks, db, slot, key, meta)
+            xor_digest_raw(elements, zero_mark)
+            mix_digest(d, type_.to_bytes(4, "big"))
+            xor_digest_raw(d, elements)
+    if codec.unpack_meta(meta)[1]:
         xor_digest(d, b"!!expire!!")
-    return bytes(d).hex().encode()
+    return d
+
+
+def xor_digest_raw(digest, other):
+    for i in range(20):
+        digest[i] ^= other[i]
+
+
+def dataset_digest(node):
+    """DEBUG DIGEST: Redis's computeDatasetDigest over every database (40 zeros when empty)."""
+    ks = node.ks
+    final = bytearray(20)
+    for db in range(ks.databases):
+        if not ks.sizes[db]:
+            continue
+        mix_digest(final, db.to_bytes(4, "big"))
+        for slot, key, meta in ks.iter_keys(db):
+            xor_digest(final, bytes(_key_digest(ks, db, slot, key, meta)))
+    return bytes(final).hex().encode()
 
 
 def debug_digest_value(c, argv):
     return enc.array([enc.simple(value_digest(c.ks, c.db, k)) for k in argv[2:]])
+
+
+def debug_digest(c, argv):
+    return enc.simple(dataset_digest(c.node))
 
 
 def debug_sleep(c, argv):
@@ -258,18 +325,92 @@ def debug_sleep(c, argv):
     return enc.OK
 
 
+def debug_set_active_expire(c, argv):
+    """DEBUG SET-ACTIVE-EXPIRE 0|1: stop or restart the background expiry cycle."""
+    ks = c.ks
+    if _atoi(argv[2]) == 0:
+        ks.active_expire_step = lambda *a, **k: 0          # instance attribute shadows it
+    else:
+        ks.__dict__.pop("active_expire_step", None)
+    return enc.OK
+
+
+def _atoi(b):
+    """C's atoi: optional sign and leading digits, 0 when there are none."""
+    b = b.strip()
+    sign = -1 if b[:1] == b"-" else 1
+    if b[:1] in (b"-", b"+"):
+        b = b[1:]
+    n = 0
+    for ch in b:
+        if not 48 <= ch <= 57:
+            break
+        n = n * 10 + ch - 48
+    return sign * n
+
+
+def debug_object(c, argv):
+    from .keys import string_encoding
+    key = argv[2]
+    slot = keyslot(key)
+    meta = c.ks.lookup(c.db, key, slot)
+    if meta is None:
+        raise RespError(b"ERR no such key")
+    if meta[0] == codec.TYPE_STRING:
+        encoding = string_encoding(meta)
+        length = len(meta) - codec.HDR_LEN
+    else:
+        fn = getattr(TYPE_OPS.get(meta[0]), "encoding", None)
+        encoding = fn(c.ks, c.db, slot, key, meta) if fn else b"unknown"
+        length = codec.unpack_meta(meta)[3]
+    return enc.simple(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d "
+                      b"lru_seconds_idle:0" % (id(meta) & 0xFFFFFFFFFFFF, encoding, length,
+                                               int(time.time()) & 0xFFFFFF))
+
+
+def debug_reload(c, argv):
+    """DEBUG RELOAD: data lives in LevelDB, so a durable checkpoint is what a reload leaves."""
+    checkpoint(c.node)
+    return enc.OK
+
+
+def debug_log(c, argv):
+    c.node.log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
+    return enc.OK
+
+
+def debug_ok(c, argv):
+    return enc.OK
+
+
 def debug_help(c, argv):
     return enc.help_reply(argv[0], (
+        "CHANGE-REPL-ID",
+        "    Accepted; there is no replication.",
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
         "DIGEST-VALUE <key> [<key> ...]",
         "    Output a hex signature of the values of all the specified keys.",
+        "LOG <message>",
+        "    Write <message> to the server log.",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "RELOAD [option ...]",
+        "    Make a durable checkpoint (the data lives in LevelDB; nothing to reload).",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not accessed.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
     ))
 
 
 DEBUG_SUBCOMMANDS = {b"sleep": debug_sleep, b"digest-value": debug_digest_value,
-                     b"help": debug_help}
-_DEBUG_MIN_ARGS = {b"sleep": 3}
+                     b"digest": debug_digest, b"set-active-expire": debug_set_active_expire,
+                     b"object": debug_object, b"reload": debug_reload, b"log": debug_log,
+                     b"change-repl-id": debug_ok, b"help": debug_help}
+_DEBUG_MIN_ARGS = {b"sleep": 3, b"set-active-expire": 3, b"object": 3, b"log": 3}
+_DEBUG_MAX_ARGS = {b"digest": 2, b"set-active-expire": 3, b"object": 3, b"log": 3,
+                   b"change-repl-id": 2, b"sleep": 3, b"help": 2}
 
 _DEBUG_NOT_ALLOWED = (b"ERR DEBUG command not allowed. If the enable-debug-command option is set "
                       b"to \"local\", you can run it from a local connection, otherwise you need "
@@ -287,7 +428,8 @@ def cmd_debug(c, argv):
         raise RespError(_DEBUG_NOT_ALLOWED)
     sub = argv[1].lower()
     fn = DEBUG_SUBCOMMANDS.get(sub)
-    if fn is None or len(argv) < _DEBUG_MIN_ARGS.get(sub, 2):
+    if fn is None or len(argv) < _DEBUG_MIN_ARGS.get(sub, 2) or \
+            len(argv) > _DEBUG_MAX_ARGS.get(sub, 1 << 30):
         raise RespError(b"ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
                         b"'. Try DEBUG HELP.")
     return fn(c, argv)
@@ -455,10 +597,13 @@ def info_clients(node):
 
 
 def info_memory(node):
+    """Redis 7.0's memory fields. The process's RSS stands for used_memory (a Python process has
+    no allocator statistics of Redis's kind); the allocator_* and mem_* fields are derived or 0."""
     rss = _rss()
     peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     total = _total_memory()
     maxmem = node.config["maxmemory"]
+    clients = len(node.clients)
     return [
         "used_memory:%d" % rss,
         "used_memory_human:%s" % _human(rss),
@@ -471,15 +616,42 @@ def info_memory(node):
         "used_memory_startup:0",
         "used_memory_dataset:%d" % rss,
         "used_memory_dataset_perc:100.00%",
+        "allocator_allocated:%d" % rss,
+        "allocator_active:%d" % rss,
+        "allocator_resident:%d" % rss,
         "total_system_memory:%d" % total,
         "total_system_memory_human:%s" % _human(total),
         "used_memory_lua:0",
-        "used_memory_scripts:0",
+        "used_memory_vm_eval:0",
+        "used_memory_lua_human:0B",
+        "used_memory_scripts_eval:0",
         "number_of_cached_scripts:0",
+        "number_of_functions:0",
+        "number_of_libraries:0",
+        "used_memory_vm_functions:0",
+        "used_memory_vm_total:0",
+        "used_memory_vm_total_human:0B",
+        "used_memory_functions:0",
+        "used_memory_scripts:0",
+        "used_memory_scripts_human:0B",
         "maxmemory:%d" % maxmem,
         "maxmemory_human:%s" % _human(maxmem),
         "maxmemory_policy:%s" % node.config["maxmemory-policy"],
+        "allocator_frag_ratio:1.00",
+        "allocator_frag_bytes:0",
+        "allocator_rss_ratio:1.00",
+        "allocator_rss_bytes:0",
+        "rss_overhead_ratio:1.00",
+        "rss_overhead_bytes:0",
         "mem_fragmentation_ratio:1.00",
+        "mem_fragmentation_bytes:0",
+        "mem_not_counted_for_evict:0",
+        "mem_replication_backlog:0",
+        "mem_total_replication_buffers:0",
+        "mem_clients_slaves:0",
+        "mem_clients_normal:%d" % (clients * 20000),
+        "mem_cluster_links:0",
+        "mem_aof_buffer:0",
         "mem_allocator:libc",
         "active_defrag_running:0",
         "lazyfree_pending_objects:%d" % len(node.ks.stale),
@@ -505,6 +677,8 @@ def info_persistence(node):
         "rdb_current_bgsave_time_sec:-1",
         "rdb_saves:0",
         "rdb_last_cow_size:0",
+        "rdb_last_load_keys_expired:0",
+        "rdb_last_load_keys_loaded:0",
         "aof_enabled:%d" % (1 if node.config["appendonly"] else 0),
         "aof_rewrite_in_progress:0",
         "aof_rewrite_scheduled:0",
@@ -512,6 +686,7 @@ def info_persistence(node):
         "aof_current_rewrite_time_sec:-1",
         "aof_last_bgrewrite_status:ok",
         "aof_rewrites:0",
+        "aof_rewrites_consecutive_failures:0",
         "aof_last_write_status:ok",
         "aof_last_cow_size:0",
         "module_fork_in_progress:0",
@@ -571,6 +746,8 @@ def info_stats(node):
         "total_writes_processed:0",
         "io_threaded_reads_processed:0",
         "io_threaded_writes_processed:0",
+        "reply_buffer_shrinks:0",
+        "reply_buffer_expands:0",
     ]
 
 
@@ -672,16 +849,20 @@ def _section_lines(node, name):
 
 
 def info_text(node, args):
-    """The INFO reply body for the requested section names (lower-case str)."""
+    """The INFO reply body for the requested section names (lower-case str), selected as Redis
+    7.0 does: no argument or `default` gives the default sections, `all` every built-in section,
+    `everything` those plus the extra sections (`node.info_sections` names that are not Redis's,
+    like `migration`: they behave as Redis's module-generated sections, which appear for
+    `everything`, `modules` or their own name)."""
     extras = [n for n in node.info_sections if n not in SECTIONS]
-    if not args or args == ["default"]:
-        wanted = [n for n in SECTIONS if n not in _NOT_DEFAULT] + extras
-    else:
-        req = set(args)
-        everything = "all" in req or "everything" in req
-        default = "default" in req
-        wanted = [n for n in list(SECTIONS) + extras
-                  if n in req or everything or (default and n not in _NOT_DEFAULT)]
+    req = set(args) if args else {"default"}
+    everything = "everything" in req
+    all_ = everything or "all" in req
+    default = "default" in req
+    modules = "modules" in req
+    wanted = [n for n in SECTIONS
+              if n in req or all_ or (default and n not in _NOT_DEFAULT)]
+    wanted += [n for n in extras if everything or modules or n in req]
     parts = []
     for name in wanted:
         title = SECTIONS[name][0] if name in SECTIONS else name.capitalize()
