@@ -19,7 +19,7 @@ from redis.cluster import ClusterNode, RedisCluster
 import redshard.commands  # noqa: F401  (registers the collection loaders)
 from redshard.migrate import dump
 from redshard.migrate import rdb_collections as rc
-from migrate_helpers import jobs, key_in_slot, make_cluster, node_id, wait_until
+from migrate_helpers import jobs, key_in_slot, make_cluster, node_id, wait_cluster_ok, wait_until
 from servers import Redshard
 
 BIG = 200000
@@ -335,3 +335,34 @@ def test_write_to_big_key_during_chunked_move(cluster):
     assert cb.zscore(key, v[123][0]) == v[123][1]
     assert ca.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
     rcl.close()
+
+
+def test_kill9_source_mid_chunked_move_resumes(cluster):
+    """The source dies while a big hash is half staged on the target: nothing of it is visible
+    there; after the restart the job moves the key again from its first chunk."""
+    a, b = cluster
+    ca = a.client()
+    slot = 302
+    key = key_in_slot(slot, 0)
+    t, v = values("hash", 100000, tag=b"k9")
+    ca.restore(key, 0, payload_of(t, v))
+    ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 1000000)
+    before = {j["name"] for j in jobs(a)}
+    ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", slot, slot, "NODE", node_id(b))
+    name = [j["name"] for j in jobs(a) if j["name"] not in before][0]
+    cb = b.client()
+    time.sleep(1.0)
+    assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0   # staged, invisible
+    j = [x for x in jobs(a) if x["name"] == name][0]
+    assert j["state"] == "running" and j["keys_moved"] == 0, j          # still in flight
+    n_b = cb.dbsize()
+    a.kill9()
+    a.start()
+    wait_cluster_ok(cluster)
+    j = wait_until(lambda: [x for x in jobs(a) if x["name"] == name
+                            and x["state"] in ("done", "failed")], 120)[0]
+    assert j["state"] == "done", j
+    assert a.client().execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 1
+    assert cb.dbsize() == n_b + 1
+    assert content_ours(cb, key) == picture(t, v)

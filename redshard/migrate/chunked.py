@@ -56,9 +56,9 @@ from ..storage.keyspace import now_ms
 from . import dump, rdb_collections as rc
 from .task import BATCH_TIMEOUT, CHUNKED_MOVERS, JobFailed, RETRY_ERRORS
 
-CHUNK_ELEMENTS = 2000            # elements per APPEND
+CHUNK_ELEMENTS = 1000            # elements per APPEND
 CHUNK_BYTES = 512 * 1024         # ... or fewer when they are big
-WINDOW = 3                       # APPENDs in flight
+WINDOW = 4                       # APPENDs in flight
 
 _STAGE = struct.Struct(">BHBQQQB")   # db, slot, type, version, count, next_seq, big | key
 
