@@ -417,6 +417,10 @@ class Bus:
             n = st.get(str(msg["about"]))
             cfg = int(msg["ucfg"])
             if n is not None and n.config_epoch < cfg:
+                if "slave" in n.flags and n is not me:
+                    n.flags.discard("slave")
+                    n.flags.add("master")
+                    n.master_id = None
                 n.config_epoch = cfg
                 st.update_slots_with(n, cfg, decode_bitmap(msg["uslots"]))
                 st.update_state()
@@ -521,8 +525,10 @@ class Bus:
                     continue
                 for j in range(8):
                     if byte & (1 << j):
-                        o = owner[i * 8 + j]
-                        if o is not None and o is not sender and o.config_epoch > cfg:
+                        s = i * 8 + j
+                        o = owner[s]
+                        if o is not None and o is not sender and o.claims(s) and \
+                                o.config_epoch > cfg:
                             self.send_update(link, o)
                             break
                 else:

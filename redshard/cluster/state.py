@@ -248,12 +248,12 @@ class ClusterState:
         return n
 
     def bump_epoch(self):
-        """Raise my configEpoch without agreement if it is 0 or not the unique maximum (§7.2).
-        Returns True if it changed."""
+        """Raise my configEpoch without agreement if it is 0 or not the greatest epoch known
+        (max of every configEpoch and currentEpoch), as clusterBumpConfigEpochWithoutConsensus
+        (§7.2; a tie with another master is left to the collision rule). True if it changed."""
         me = self.myself
         mx = self.max_epoch()
-        unique = sum(1 for n in self.nodes.values() if n.config_epoch == mx) == 1
-        if me.config_epoch == 0 or me.config_epoch != mx or not unique:
+        if me.config_epoch == 0 or me.config_epoch != mx:
             self.current_epoch += 1
             me.config_epoch = self.current_epoch
             return True
@@ -375,6 +375,7 @@ class ClusterState:
         owner = self.owner
         cur_master = self.my_master()
         my_master_lost = 0
+        sender_slots = 0
         dirty = []
         changed = False
         for i, byte in enumerate(claimed):
@@ -384,6 +385,7 @@ class ClusterState:
                 if not byte & (1 << j):
                     continue
                 s = i * 8 + j
+                sender_slots += 1
                 o = owner[s]
                 if o is sender or s in self.importing:
                     continue
@@ -397,9 +399,16 @@ class ClusterState:
                     changed = True
         if my_master_lost and cur_master is not None and \
                 not any(o is cur_master for o in owner) and \
-                self.config["cluster-allow-replica-migration"]:
+                (self.config["cluster-allow-replica-migration"] or
+                 sender_slots == my_master_lost):
             self.set_my_master(sender)
             dirty = []
+        elif "slave" in me.flags and cur_master is not None and "slave" in cur_master.flags:
+            # no sub-replicas: follow my master's master (as Redis)
+            mm = self.nodes.get(cur_master.master_id)
+            if mm is not None and mm is not me:
+                self.set_my_master(mm)
+                changed = True
         for s in dirty:
             self.delete_keys_in_slot(s)
         return changed

@@ -1,0 +1,295 @@
+"""Epoch rules of the cluster bus (REDIS-NOTES §7.1-7.4), unit-tested on real in-process nodes
+(redshard.server.Node with cluster-enabled, LevelDB and nodes.conf in a tmpfs dir) whose bus
+messages are carried by a small simulated network instead of sockets: the frames are the ones
+the bus sends, processed by the bus code itself (Bus.process), in an order chosen by hypothesis.
+
+Rules checked:
+* a slot claim wins only with a strictly higher configEpoch (or when the slot is unassigned or
+  its recorded owner stopped claiming it); equal epochs never override;
+* configEpoch collision: of two masters with the same configEpoch, the one with the smaller id
+  moves to currentEpoch + 1;
+* SETSLOT <s> NODE <myself> of an importing slot bumps the epoch and broadcasts at once;
+* UPDATE messages tell a node with a stale claim about the newer owner;
+* a master that loses its last slot to another master becomes its replica in the tables;
+* IMPORTING slots ignore claims.
+Plus one end-to-end test with real processes: two nodes claim the same slot with different
+epochs and every node ends with the higher one."""
+
+import itertools
+import json
+import os
+import shutil
+import tempfile
+
+from hypothesis import given, settings, strategies as hst
+
+from redshard.cluster.bus import HDR, Link
+from redshard.cluster.state import ClusterNode
+from redshard.config import Config
+from redshard.server import Node
+
+SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+class Sim:
+    """k cluster nodes in this process that all know each other, linked by in-memory links."""
+
+    def __init__(self, k):
+        self.tmp = tempfile.mkdtemp(prefix="redshard-epochs-", dir=SHM)
+        self.nodes = []
+        for i in range(k):
+            cfg = Config()
+            d = os.path.join(self.tmp, str(i))
+            for name, v in (("cluster-enabled", "yes"), ("dir", d), ("port", str(20000 + i)),
+                            ("cluster-node-timeout", "2000"), ("loglevel", "warning"),
+                            ("logfile", os.path.join(self.tmp, "log"))):
+                cfg.set_raw(name, v)
+            self.nodes.append(Node(cfg))
+        self.st = [n.cluster for n in self.nodes]
+        self.ids = [st.my_id for st in self.st]
+        self.out = {}           # (i, j): link on i to j (outbound)
+        self.inb = {}           # (j, i): link on j from i (inbound)
+        for i, j in itertools.permutations(range(k), 2):
+            sj = self.st[j]
+            peer = ClusterNode(self.ids[j], "127.0.0.1", sj.myself.port, sj.myself.bus_port,
+                               ("master",))
+            self.st[i].nodes[peer.id] = peer
+            out = Link(self.st[i].bus, peer, True)
+            out.connected = True
+            peer.link = out
+            self.out[i, j] = out
+            inb = Link(self.st[j].bus, None, False)
+            inb.connected = True
+            self.inb[j, i] = inb
+
+    def close(self):
+        for n in self.nodes:
+            try:
+                n.engine.close()
+            except Exception:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def view(self, i, j):
+        """Node j as node i knows it."""
+        return self.st[i].nodes[self.ids[j]] if i != j else self.st[i].myself
+
+    def pump(self, limit=10000):
+        """Deliver every pending frame (and the replies they cause) until the network is idle."""
+        for _ in range(limit):
+            moved = False
+            for (i, j), link in list(self.out.items()):
+                if link.pending:
+                    self._deliver(link, j, self.inb[j, i])
+                    moved = True
+            for (j, i), link in list(self.inb.items()):
+                if link.pending:
+                    self._deliver(link, i, self.out[i, j])
+                    moved = True
+            if not moved:
+                return
+        raise AssertionError("the bus never went quiet")
+
+    def _deliver(self, link, to, via):
+        data = b"".join(link.pending)
+        link.pending.clear()
+        link.pending_bytes = 0
+        while data:
+            _, ln = HDR.unpack_from(data)
+            msg = json.loads(data[HDR.size:HDR.size + ln])
+            data = data[HDR.size + ln:]
+            self.st[to].bus.process(msg, via)
+
+    def ping(self, i, j):
+        self.st[i].bus.send_ping(self.out[i, j], "ping")
+        self.pump()
+
+    def rounds(self, n=3):
+        for _ in range(n):
+            for i, j in itertools.permutations(range(len(self.nodes)), 2):
+                self.ping(i, j)
+
+    def claim(self, i, slots, epoch):
+        st = self.st[i]
+        for s in slots:
+            st.add_slot(s, st.myself)
+        st.myself.config_epoch = epoch
+        st.current_epoch = max(st.current_epoch, epoch)
+
+    def owners(self, i):
+        """{slot: owner index} in node i's table, for the slots assigned there."""
+        idx = {x: n for n, x in enumerate(self.ids)}
+        return {s: idx[o.id] for s, o in enumerate(self.st[i].owner) if o is not None}
+
+
+SLOTS = 12
+
+
+@settings(max_examples=60, deadline=None)
+@given(claims=hst.lists(hst.sets(hst.integers(0, SLOTS - 1), min_size=1), min_size=3,
+                        max_size=3),
+       epochs=hst.lists(hst.integers(1, 6), min_size=3, max_size=3),
+       order=hst.lists(hst.tuples(hst.integers(0, 2), hst.integers(0, 2)), max_size=12))
+def test_claims_converge_to_the_highest_epoch(claims, epochs, order):
+    sim = Sim(3)
+    try:
+        for i in range(3):
+            sim.claim(i, claims[i], epochs[i])
+        for i, j in order:
+            if i != j:
+                sim.ping(i, j)
+        sim.rounds(3)
+        final = [sim.st[i].myself.config_epoch for i in range(3)]
+        # every node has the same table, and every owner claims its slots itself
+        tables = [sim.owners(i) for i in range(3)]
+        assert tables[0] == tables[1] == tables[2], tables
+        for s, o in tables[0].items():
+            assert sim.st[o].owner[s] is sim.st[o].myself
+            assert "master" in sim.st[o].myself.flags
+            assert s in claims[o]
+        # masters end with distinct epochs (collisions resolved) ...
+        masters = [i for i in range(3) if "master" in sim.st[i].myself.flags]
+        assert len(set(final[i] for i in masters)) == len(masters), final
+        # ... and each node knows everyone's final epoch
+        for i, j in itertools.permutations(range(3), 2):
+            if j in masters:
+                assert sim.view(i, j).config_epoch == final[j]
+        # every claimed slot is assigned, to one of its claimants
+        for s in set().union(*claims):
+            assert s in claims[tables[0][s]]
+        if len(set(epochs)) == 3:
+            # distinct epochs: no collision, no bump; the initial highest claim won each slot
+            assert final == epochs
+            for s in set().union(*claims):
+                assert tables[0][s] == max((i for i in range(3) if s in claims[i]),
+                                           key=lambda i: epochs[i])
+        # a master left without slots became a replica of a slot owner, in every table
+        for i in range(3):
+            me = sim.st[i].myself
+            if "slave" in me.flags:
+                assert i not in tables[0].values()
+                m = me.master_id
+                assert m in sim.ids and any(sim.ids[o] == m for o in tables[0].values())
+                for j in range(3):
+                    if j != i:
+                        v = sim.view(j, i)
+                        assert "slave" in v.flags and v.master_id == m
+    finally:
+        sim.close()
+
+
+def test_equal_epoch_never_overrides_and_collision_bumps_smaller_id():
+    sim = Sim(3)
+    try:
+        sim.claim(0, [5], 3)
+        sim.claim(1, [5], 3)
+        sim.claim(2, [], 7)
+        # node 2 hears node 0 first, then node 1 with the same epoch: the first claim stays
+        sim.st[0].bus.send_ping(sim.out[0, 2], "ping")
+        sim.st[1].bus.send_ping(sim.out[1, 2], "ping")
+        # deliver only the pings to node 2 (no collision handling between 0 and 1 yet)
+        for i in (0, 1):
+            sim._deliver(sim.out[i, 2], 2, sim.inb[2, i])
+        assert sim.st[2].owner[5].id == sim.ids[0]
+        for link in sim.inb.values():
+            link.pending.clear()
+        # now 0 and 1 meet: the one with the smaller id moves to currentEpoch + 1
+        small, big = sorted((0, 1), key=lambda i: sim.ids[i])
+        cur = max(sim.st[small].current_epoch, sim.st[big].current_epoch)
+        sim.ping(big, small)
+        assert sim.st[small].myself.config_epoch == cur + 1
+        assert sim.st[big].myself.config_epoch == 3
+        sim.rounds(2)
+        assert all(sim.st[i].owner[5].id == sim.ids[small] for i in range(3))
+        # the loser lost its only slot: it is now a replica of the winner everywhere
+        assert sim.st[big].myself.master_id == sim.ids[small]
+        assert "slave" in sim.view(2, big).flags
+    finally:
+        sim.close()
+
+
+def test_setslot_node_import_end_bumps_and_broadcasts():
+    sim = Sim(3)
+    try:
+        sim.claim(0, range(0, 6), 1)
+        sim.claim(1, range(6, 12), 2)
+        sim.claim(2, [], 3)
+        sim.rounds(2)
+        st1 = sim.st[1]
+        # node 1 imports slot 0 from node 0: claims about it are ignored while importing
+        st1.importing[0] = st1.get(sim.ids[0])
+        sim.ping(0, 1)
+        assert st1.owner[0].id == sim.ids[0]
+        cur = max(st.current_epoch for st in sim.st)
+        st1.set_slot_node(0, st1.myself)
+        # the bump: currentEpoch + 1 (2 was not the greatest epoch known) ...
+        assert st1.myself.config_epoch == cur + 1 and 0 not in st1.importing
+        # ... and a PONG to every node at once, which is enough for them to take the slot
+        assert all(sim.out[1, j].pending for j in (0, 2))
+        sim.pump()
+        for i in (0, 2):
+            assert sim.st[i].owner[0] is sim.view(i, 1)
+        # a second import end does not bump again (already the greatest epoch)
+        st1.importing[1] = st1.get(sim.ids[0])
+        st1.set_slot_node(1, st1.myself)
+        assert st1.myself.config_epoch == cur + 1
+    finally:
+        sim.close()
+
+
+def test_update_message_corrects_a_stale_claim():
+    sim = Sim(3)
+    try:
+        sim.claim(0, [1, 2], 1)
+        sim.claim(1, [3], 2)
+        sim.claim(2, [4], 3)
+        sim.rounds(2)
+        # node 2 takes slot 1 with a higher epoch; only node 1 hears it
+        sim.st[2].add_slot(1, sim.st[2].myself)
+        sim.st[2].current_epoch = sim.st[2].myself.config_epoch = 9
+        sim.ping(2, 1)
+        assert sim.st[1].owner[1] is sim.view(1, 2)
+        # node 0 still claims slot 1 with epoch 1: node 1 answers its ping with an UPDATE
+        before = sim.st[1].stats_sent.get("update", 0)
+        sim.ping(0, 1)
+        assert sim.st[1].stats_sent.get("update", 0) == before + 1
+        assert sim.st[0].owner[1] is sim.view(0, 2)
+        assert sim.st[0].owner[2] is sim.st[0].myself     # keeps what is still its own
+        assert sim.view(0, 2).config_epoch == 9
+    finally:
+        sim.close()
+
+
+def test_master_losing_last_slot_becomes_replica_and_keys_of_lost_slot_deleted():
+    sim = Sim(3)
+    try:
+        sim.claim(0, [7], 1)
+        sim.claim(1, [8, 9], 2)
+        sim.claim(2, [10], 3)
+        sim.rounds(1)
+        # node 1 holds keys in slot 9; node 2 takes slot 9 with a higher epoch
+        ks = sim.nodes[1].ks
+        key = next(b"k%d" % i for i in range(100000)
+                   if __import__("redshard.cluster.keyslot", fromlist=["keyslot"]).keyslot(
+                       b"k%d" % i) == 9)
+        ks.set_string(0, key, b"v")
+        sim.nodes[1].engine.flush()
+        assert ks.count_in_slot(0, 9) == 1
+        st2 = sim.st[2]
+        st2.add_slot(9, st2.myself)
+        st2.add_slot(7, st2.myself)
+        st2.current_epoch = st2.myself.config_epoch = 5
+        sim.rounds(2)
+        # node 1 still a master with slot 8: lost slot 9 and its keys
+        assert ks.count_in_slot(0, 9) == 0
+        assert "master" in sim.st[1].myself.flags
+        # node 0 lost its only slot (7) to node 2: it is a replica of node 2 everywhere
+        assert sim.st[0].myself.master_id == sim.ids[2]
+        assert "slave" in sim.st[0].myself.flags
+        for i in (1, 2):
+            assert "slave" in sim.view(i, 0).flags and sim.view(i, 0).master_id == sim.ids[2]
+        # and its CLUSTER NODES line shows its master's epoch
+        line = sim.st[1].node_line(sim.view(1, 0)).split()
+        assert line[2] == "slave" and line[3] == sim.ids[2] and line[6] == "5"
+    finally:
+        sim.close()
