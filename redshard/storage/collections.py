@@ -1,0 +1,199 @@
+"""Shared record access for collection types (hash, list, set, zset) on the LevelDB layout.
+
+A collection's meta value carries its element count in the size field and a short payload:
+  hash / set / zset: b"" or b"\\x01" once Redis would have converted it to its big encoding
+                     (hashtable / skiplist), so OBJECT ENCODING stays sticky as in Redis;
+  list:              head:8BE | tail:8BE, the absolute index of the first element and one past
+                     the last; element records are keyed by the 8-byte big-endian index.
+Element records live under `sub_prefix(db, slot, key, version)`; sorted sets also keep a
+score index under the `z` prefix (encode_score(score) | member -> b"").
+
+Random picks (SPOP, SRANDMEMBER, HRANDFIELD): small collections are read whole and sampled;
+big ones are sampled by seeking an iterator to random keys between the first and the last
+element (not exactly uniform, as Redis's own dictGetFairRandomKey is not).
+"""
+
+import random
+
+from ..resp.errors import RespError, WRONGTYPE
+from .codec import S, U64, Z, _SLOT2, pack_meta, prefix_end
+
+BIG = b"\x01"
+LIST_ORIGIN = 1 << 62
+_I64_MAX = 2 ** 63 - 1
+_I64_MIN = -(2 ** 63)
+
+
+def version_of(meta):
+    return U64.unpack_from(meta, 9)[0]
+
+
+def size_of(meta):
+    return U64.unpack_from(meta, 17)[0]
+
+
+def with_size(meta, size, payload=None):
+    """`meta` with a new element count (and payload, if given)."""
+    return meta[:17] + U64.pack(size) + (meta[25:] if payload is None else payload)
+
+
+def prefix(db, slot, key, meta, kind=S):
+    """Element record prefix of the collection version in `meta`."""
+    return kind + bytes((db,)) + _SLOT2[slot] + len(key).to_bytes(4, "big") + key + meta[9:17]
+
+
+def fresh_meta(ks, type_, payload=b""):
+    """Meta of a new, empty collection (size 0, new version, no expiry)."""
+    return pack_meta(type_, 0, ks.new_version(), 0, payload)
+
+
+def typed(ks, db, key, slot, type_):
+    """Live meta of `key` if of `type_`; None if missing; WRONGTYPE otherwise."""
+    return ks.lookup_typed(db, key, type_, slot)
+
+
+def write_lookup(ks, db, key, slot, type_):
+    """Like `typed` but without hit/miss accounting (Redis's lookupKeyWrite)."""
+    meta = ks.lookup(db, key, slot)
+    if meta is not None and meta[0] != type_:
+        raise RespError(WRONGTYPE)
+    return meta
+
+
+def items(ks, p, values=True):
+    """(sub, value) pairs (or subs) of one collection version, in key order."""
+    n = len(p)
+    if values:
+        for k, v in ks.e.iterator(prefix=p):
+            yield k[n:], v
+    else:
+        for k in ks.e.iterator(prefix=p, include_value=False):
+            yield k[n:]
+
+
+def all_items(ks, p, values=True):
+    """`items` as a list."""
+    n = len(p)
+    if values:
+        return [(k[n:], v) for k, v in ks.e.iterator(prefix=p)]
+    return [k[n:] for k in ks.e.iterator(prefix=p, include_value=False)]
+
+
+def store(ks, db, slot, key, type_, meta, old):
+    """Write `meta` for `key` (replacing `old`), or delete the key if the collection is empty."""
+    if U64.unpack_from(meta, 17)[0] == 0:
+        if old is not None:
+            ks.delete_key(db, slot, key, old)
+        return
+    ks.write_meta(db, slot, key, meta, old)
+
+
+def check_type(meta, type_):
+    if meta is not None and meta[0] != type_:
+        raise RespError(WRONGTYPE)
+
+
+def is_int(b):
+    """Redis's string2ll acceptance (no leading zeros, no '+', no '-0', 64-bit range)."""
+    n = len(b)
+    if n == 0 or n > 20:
+        return False
+    c0 = b[0]
+    if 49 <= c0 <= 57:
+        return b.isdigit() and (n < 19 or int(b) <= _I64_MAX)
+    if c0 == 48:
+        return n == 1
+    if c0 == 45 and n > 1 and 49 <= b[1] <= 57:
+        return b[1:].isdigit() and (n < 20 or int(b) >= _I64_MIN)
+    return False
+
+
+# -- random picks ------------------------------------------------------------------------------
+SMALL_PICK = 256        # collections up to this size are read whole for random picks
+
+
+def _seek_target(first, last):
+    """A random key between `first` and `last` (both element keys of one collection)."""
+    n = 0
+    m = min(len(first), len(last))
+    while n < m and first[n] == last[n]:
+        n += 1
+    a = int.from_bytes(first[n:n + 8].ljust(8, b"\0"), "big")
+    b = int.from_bytes(last[n:n + 8].ljust(8, b"\0"), "big")
+    if b <= a:
+        return first
+    return first[:n] + random.randint(a, b).to_bytes(8, "big")
+
+
+class _Seeker:
+    """Random element records of one big collection version (seeks in a LevelDB iterator)."""
+
+    def __init__(self, ks, p, values):
+        self.np = len(p)
+        self.values = values
+        ks.e.flush()
+        db = ks.e.db
+        end = prefix_end(p)
+        self.first = next(db.iterator(start=p, stop=end, include_value=False))
+        self.last = next(db.iterator(start=p, stop=end, include_value=False, reverse=True))
+        self.it = db.iterator(start=p, stop=end)
+
+    def pick(self):
+        it = self.it
+        it.seek(_seek_target(self.first, self.last))
+        try:
+            k, v = next(it)
+        except StopIteration:
+            it.seek_to_start()
+            k, v = next(it)
+        sub = k[self.np:]
+        return (sub, v) if self.values else sub
+
+    def close(self):
+        self.it.close()
+
+
+def random_picks(ks, p, size, count, values=False, distinct=True):
+    """`count` random elements (subs, or (sub, value) pairs with `values`) of the collection
+    under `p` holding `size` elements: distinct ones (count < size) or with repetitions."""
+    if size <= SMALL_PICK or ks.e.hold or (distinct and count * 3 > size):
+        everything = all_items(ks, p, values)
+        if distinct:
+            return random.sample(everything, min(count, len(everything)))
+        return random.choices(everything, k=count)
+    s = _Seeker(ks, p, values)
+    try:
+        if not distinct:
+            return [s.pick() for _ in range(count)]
+        out = {}
+        tries = 0
+        limit = count * 8 + 64
+        while len(out) < count and tries < limit:
+            x = s.pick()
+            out[x[0] if values else x] = x
+            tries += 1
+    finally:
+        s.close()
+    if len(out) < count:      # unlucky (very skewed keys): fall back to a full read
+        everything = all_items(ks, p, values)
+        return random.sample(everything, count)
+    return list(out.values())
+
+
+def random_one(ks, p, size, values=False):
+    """One random element of a non-empty collection."""
+    if size <= SMALL_PICK or ks.e.hold:
+        n = len(p)
+        i = random.randrange(size)
+        it = ks.e.iterator(prefix=p, include_value=values)
+        for j, x in enumerate(it):
+            if j == i:
+                if values:
+                    return x[0][n:], x[1]
+                return x[n:]
+        raise AssertionError("collection shorter than its size")
+    s = _Seeker(ks, p, values)
+    try:
+        return s.pick()
+    finally:
+        s.close()
