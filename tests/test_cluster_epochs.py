@@ -21,12 +21,14 @@ import os
 import shutil
 import tempfile
 
+import pytest
 from hypothesis import given, settings, strategies as hst
 
 from redshard.cluster.bus import HDR, Link
 from redshard.cluster.state import ClusterNode
 from redshard.config import Config
 from redshard.server import Node
+from servers import RealRedis
 
 SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
@@ -293,3 +295,49 @@ def test_master_losing_last_slot_becomes_replica_and_keys_of_lost_slot_deleted()
         assert line[2] == "slave" and line[3] == sim.ids[2] and line[6] == "5"
     finally:
         sim.close()
+
+
+# -- end to end, real processes --------------------------------------------------------------
+
+def _slot_owner(node, slot):
+    for entry in node.client().execute_command("CLUSTER", "SLOTS"):
+        if entry[0] <= slot <= entry[1]:
+            return entry[2][2].decode()
+    return None
+
+
+@pytest.mark.parametrize("impl", ["redshard", "redis"])
+def test_e2e_two_claims_of_one_slot_higher_epoch_wins_everywhere(impl):
+    """The same scenario on redshard nodes and on real Redis 7.0 nodes, same outcome."""
+    import time
+    from cluster_fixtures import form_cluster, node_id, start_nodes, stop_nodes, wait_agree
+    if impl == "redshard":
+        nodes = start_nodes(3)
+    else:
+        nodes = [RealRedis("--cluster-node-timeout", "2000", cluster=True).start()
+                 for _ in range(3)]
+    try:
+        form_cluster(nodes)         # epochs 1, 2, 3; slots 0-5460, 5461-10922, 10923-16383
+        ids = [node_id(n) for n in nodes]
+        # node 1 (epoch 2) claims slot 100 of node 0 (epoch 1): it wins everywhere
+        assert nodes[1].client().execute_command("CLUSTER", "SETSLOT", 100, "NODE", ids[1])
+        # node 0 (epoch 1) claims slot 16000 of node 2 (epoch 3): it loses everywhere, its
+        # own table included (an UPDATE message corrects it)
+        assert nodes[0].client().execute_command("CLUSTER", "SETSLOT", 16000, "NODE", ids[0])
+        assert _slot_owner(nodes[0], 16000) == ids[0]
+        t0 = time.time()
+        while time.time() - t0 < 10:
+            got = [(_slot_owner(n, 100), _slot_owner(n, 16000)) for n in nodes]
+            if got == [(ids[1], ids[2])] * 3:
+                break
+            time.sleep(0.1)
+        assert got == [(ids[1], ids[2])] * 3, got
+        wait_agree(nodes)
+        # no epoch moved: these were operator overrides, not import ends
+        for n, e in zip(nodes, (1, 2, 3)):
+            info = n.client().execute_command("CLUSTER", "INFO")
+            assert b"cluster_my_epoch:%d\r\n" % e in info
+        assert b"cluster_stats_messages_update_sent" in b"".join(
+            n.client().execute_command("CLUSTER", "INFO") for n in nodes)
+    finally:
+        stop_nodes(nodes)
