@@ -308,14 +308,26 @@ async def _move_once(task, conn, slot, key, meta):
     return nbytes
 
 
+async def _abort_quietly(task, key):
+    """Best effort: drop what the target staged (it would also be dropped by the next move of
+    the key); never raises, gives up after 2 s."""
+    with trio.move_on_after(2):
+        try:
+            conn = await task._connection()
+            await conn.call(b"RESTORE-CHUNK", key, token_of(task, key), b"ABORT")
+        except Exception:
+            task._drop_conn()
+
+
 async def move_big_collection(task, conn, slot, key, meta):
     """CHUNKED_MOVERS entry: move one big collection to the task's target; bytes sent."""
     delay = 0.25
     for attempt in range(5):
         try:
             return await _move_once(task, conn, slot, key, meta)
-        except JobFailed:
+        except (JobFailed, OSError, trio.TooSlowError):
             task._drop_conn()               # replies of chunks in flight are still unread
+            await _abort_quietly(task, key)
             raise
         except _Retry as e:
             err = e
