@@ -366,3 +366,27 @@ def test_kill9_source_mid_chunked_move_resumes(cluster):
     assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 1
     assert cb.dbsize() == n_b + 1
     assert content_ours(cb, key) == picture(t, v)
+
+
+def test_big_key_expiring_mid_move_is_not_committed(cluster):
+    """A big set whose TTL passes while its chunks are in flight: the mover aborts, the target
+    never shows it (no key without its TTL appears), the job completes."""
+    a, b = cluster
+    ca, cb = a.client(), b.client()
+    slot = 303
+    key = key_in_slot(slot, 0)
+    t, v = values("set", 60000, tag=b"exp")
+    ca.restore(key, 1500, payload_of(t, v))
+    ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 300000)
+    try:
+        before = {j["name"] for j in jobs(a)}
+        ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", slot, slot, "NODE",
+                           node_id(b))
+        job = _wait_job(a, before, timeout=60)
+    finally:
+        ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 0)
+    assert job["state"] == "done", job
+    assert job["keys_moved"] == 1                   # it went through the chunked mover
+    assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert ca.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert cb.exists(key) == 0
