@@ -136,6 +136,9 @@ def filled(real_redis):
 @pytest.mark.parametrize("key", KEYS)
 def test_both_ways_with_real_redis(r, filled, key):
     roundtrip(filled, r, key)
+    ours = r.object("encoding", key)
+    if ours != b"unknown":                  # the type's TYPE_OPS entry exists
+        assert ours == filled.object("encoding", key), key
 
 
 def test_compact_encodings_emitted_as_redis_does(r, filled):
