@@ -54,6 +54,13 @@ def cmd_select(c, argv):
     return enc.OK
 
 
+def _redact(argv, positions):
+    """Like Redis's redactClientCommandArgument: MONITOR shows "(redacted)" for secrets (the
+    server feeds monitors with this argv after the handler ran)."""
+    for i in positions:
+        argv[i] = b"(redacted)"
+
+
 def check_password(c, user, password):
     req = c.node.config["requirepass"]
     if user not in (b"default",):
@@ -70,6 +77,9 @@ def check_password(c, user, password):
 def cmd_auth(c, argv):
     if len(argv) > 3:
         raise RespError(b"ERR syntax error")
+    secrets = argv[1:]
+    _redact(argv, range(1, len(argv)))
+    argv = [argv[0]] + secrets
     if len(argv) == 2:
         if not c.node.config["requirepass"]:
             raise RespError(b"ERR AUTH <password> called without any password configured for the "
@@ -121,6 +131,7 @@ def cmd_hello(c, argv):
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
             auth = (argv[i + 1], argv[i + 2])
+            _redact(argv, (i + 1, i + 2))
             i += 3
         elif opt == b"setname" and more >= 1:
             name = argv[i + 1]

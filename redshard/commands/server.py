@@ -128,7 +128,7 @@ def cmd_bgsave(c, argv):
                     "when saving data, otherwise O(1)",
          history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def cmd_shutdown(c, argv):
-    save = nosave = abort = False
+    save = nosave = abort = other = False
     for a in argv[1:]:
         a = a.lower()
         if a == b"nosave":
@@ -136,12 +136,12 @@ def cmd_shutdown(c, argv):
         elif a == b"save":
             save = True
         elif a in (b"now", b"force"):
-            pass
+            other = True
         elif a == b"abort":
             abort = True
         else:
             raise RespError(SYNTAX)
-    if (save and nosave) or (abort and len(argv) > 2):
+    if (save and nosave) or (abort and (save or nosave or other)):
         raise RespError(SYNTAX)
     if abort:
         raise RespError(b"ERR No shutdown in progress.")
