@@ -12,7 +12,8 @@ pairs are flat in RESP2 and [member, score] arrays in RESP3.
 
 import random
 import re
-from itertools import chain
+from bisect import bisect_left, bisect_right
+from itertools import chain, islice
 from operator import itemgetter
 
 from ..cluster.keyslot import keyslot
@@ -21,7 +22,7 @@ from ..resp.errors import NOT_INTEGER, RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_SET, TYPE_ZSET, U64, decode_score, encode_score, sub_prefix, Z, S
 from ..storage.collections import BIG, fresh_meta, prefix, size_of, store
 from ..storage.keyspace import TYPE_OPS
-from ..storage.zsets import ZSet, decode_many, enc_for
+from ..storage.zsets import NEG0, ZERO, ZSet, decode_many, enc_for
 from ._collections import fmt_score, scan_collection
 from .keys import key_spec, parse_cursor, glob_matcher
 from .table import command
@@ -74,6 +75,8 @@ def _strtod_full(s):
 
 def parse_score(raw, err=_NOT_FLOAT):
     """Redis's getDoubleFromObject (ZADD scores, ZINCRBY increments, WEIGHTS)."""
+    if raw.isdigit() and len(raw) < 300:
+        return float(raw)
     if not raw or raw[0] in _SPACE:
         raise RespError(err)
     v = _strtod_full(raw)
@@ -261,6 +264,62 @@ def reply_members(c, members, scores=None, encs=None):
                 % tuple(chain.from_iterable(zip(map(len, members), members, ss))))
     return (b"*%d\r\n" % (2 * n) + b"$%d\r\n%s\r\n$%d\r\n%s\r\n" * n
             % tuple(chain.from_iterable(zip(map(len, members), members, map(len, ss), ss))))
+
+
+# Encoded reply elements of score-index keys: a key (db, slot, key, version, score, member)
+# always stands for the same member and score, so its reply bytes can be memoized without
+# invalidation (bounded; cleared when full). 0: member only, 1: RESP2 pair, 2: RESP3 pair.
+_ELEM_CACHE = ({}, {}, {})
+_ELEM_MAX = 50000
+
+
+def _has_neg_zero(z, keys):
+    """Whether a skiplist-encoded set holds -0 (sign kept in its member record) for one of the
+    score-index keys (sorted, either direction): only the zero-score run is checked."""
+    zl = z.zl
+    lo, hi = keys[0][zl:zl + 8], keys[-1][zl:zl + 8]
+    if not min(lo, hi) <= ZERO <= max(lo, hi):
+        return False
+    seq = keys if keys[0] <= keys[-1] else keys[::-1]
+    kf = itemgetter(slice(zl, zl + 8))
+    i = bisect_left(seq, ZERO, key=kf)
+    j = bisect_right(seq, ZERO, key=kf)
+    get = z.e.get
+    sp = z.sp
+    zl8 = zl + 8
+    for k in seq[i:j]:
+        if get(sp + k[zl8:]) == NEG0:
+            return True
+    return False
+
+
+def reply_zkeys(c, z, keys, withscores):
+    """ZRANGE-style reply for score-index keys (in reply order)."""
+    n = len(keys)
+    if not n:
+        return b"*0\r\n"
+    kind = (2 if c.resp3 else 1) if withscores else 0
+    head = b"*%d\r\n" % (2 * n if kind == 1 else n)
+    cache = _ELEM_CACHE[kind]
+    zl = z.zl
+    cacheable = not (kind and z.big and _has_neg_zero(z, keys))
+    if cacheable:
+        try:
+            return head + b"".join(map(cache.__getitem__, keys))
+        except KeyError:
+            pass
+    members, encs = _split_keys(z, keys, bool(kind))
+    if not kind:
+        elems = [b"$%d\r\n%s\r\n" % (len(m), m) for m in members]
+    else:
+        fmt = b"*2\r\n$%d\r\n%s\r\n%s" if kind == 2 else b"$%d\r\n%s\r\n%s"
+        elems = [fmt % (len(m), m, p) for m, p in zip(members, _score_parts(encs, kind == 2))]
+    if cacheable:
+        if len(cache) + n > _ELEM_MAX:
+            cache.clear()
+        if n <= _ELEM_MAX:
+            cache.update(zip(keys, elems))
+    return head + b"".join(elems)
 
 
 def _null_array(c):
@@ -511,6 +570,13 @@ RANK, SCORE, LEX = 0, 1, 2
 def _select(z, rangetype, rng, rev, offset, limit, want_scores):
     """(members, encoded scores or None) of a range of the sorted set `z` (encodings as in the
     member records, so a skiplist's -0 keeps its sign)."""
+    if rangetype != LEX:
+        return _split_keys(z, _select_keys(z, rangetype, rng, rev, offset, limit), want_scores)
+    return _select_lex(z, rng, rev, offset, limit, want_scores)
+
+
+def _select_keys(z, rangetype, rng, rev, offset, limit):
+    """Score-index keys of a rank or score range, in reply order."""
     size = z.size
     if rangetype == RANK:
         start, end = rng
@@ -521,7 +587,7 @@ def _select(z, rangetype, rng, rev, offset, limit, want_scores):
         if start < 0:
             start = 0
         if start > end or start >= size:
-            return [], ([] if want_scores else None)
+            return []
         if end >= size:
             end = size - 1
         if rev:
@@ -531,21 +597,24 @@ def _select(z, rangetype, rng, rev, offset, limit, want_scores):
         keys = z.rank_slice(a, b)
         if rev:
             keys.reverse()
-        return _split_keys(z, keys, want_scores)
+        return keys
+    if offset < 0 or (offset > 0 and offset >= size) or limit == 0:
+        return []
+    stop = None if limit < 0 else offset + limit
+    (lo, lox), (hi, hix) = rng
+    b = z.score_bounds(lo, lox, hi, hix)
+    if b is None:
+        return []
+    return list(islice(z.score_iter(b, rev), offset, stop))
+
+
+def _select_lex(z, rng, rev, offset, limit, want_scores):
+    size = z.size
     if offset < 0 or (offset > 0 and offset >= size) or limit == 0:
         return [], ([] if want_scores else None)
     stop = None if limit < 0 else offset + limit
-    if rangetype == SCORE:
-        (lo, lox), (hi, hix) = rng
-        b = z.score_bounds(lo, lox, hi, hix)
-        if b is None:
-            return [], ([] if want_scores else None)
-        from itertools import islice
-        keys = list(islice(z.score_iter(b, rev), offset, stop))
-        return _split_keys(z, keys, want_scores)
     if rng is False:
         return [], ([] if want_scores else None)
-    from itertools import islice
     if not z.big:
         run = _lex_small(z, rng, rev)
         if run is None:
@@ -655,6 +724,8 @@ def zrange_generic(c, argv, start_idx, store, rangetype, rev):
             return enc.integer(write_new(c, argv[1], keyslot(argv[1]), []))
         return enc.EMPTY_ARRAY
     z = ZSet(c.ks, c.db, slot, key, meta)
+    if not store and rangetype != LEX:
+        return reply_zkeys(c, z, _select_keys(z, rangetype, rng, rev, offset, limit), withscores)
     members, encs = _select(z, rangetype, rng, rev, offset, limit, withscores or store)
     if store:
         return enc.integer(write_new(c, argv[1], keyslot(argv[1]),
@@ -674,8 +745,7 @@ def cmd_zrange(c, argv):
         if meta is None:
             return enc.EMPTY_ARRAY
         z = ZSet(c.ks, c.db, slot, argv[1], meta)
-        members, encs = _select(z, RANK, (a, b), False, 0, -1, n == 5)
-        return reply_members(c, members, encs=encs)
+        return reply_zkeys(c, z, _select_keys(z, RANK, (a, b), False, 0, -1), n == 5)
     return zrange_generic(c, argv, 1, False, None, None)
 
 

@@ -63,8 +63,8 @@ class ZSet:
         self.slot = slot
         self.key = key
         self.meta = meta
-        self.sp = prefix(db, slot, key, meta, S)
-        self.zp = zp = prefix(db, slot, key, meta, Z)
+        self.sp = sp = prefix(db, slot, key, meta, S)
+        self.zp = zp = Z + sp[1:]
         self.zl = len(zp)
         self.size = size_of(meta)
         self.big = meta[25:26] == BIG
