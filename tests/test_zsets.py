@@ -674,6 +674,9 @@ def test_encodings_digest_copy(conns):
              "object encoding f", "zadd g 0 -0", "zscore g -0"]
     for line in lines:
         _same(a, b, *shlex.split(line))
+    # DUMP payloads (the DUMP helper's encoder over these records) equal Redis's
+    _same(a, b, "ZADD", "dz", "1", "a", "2.5", "b", "-3", "c", "1e20", "d", "-0", "e")
+    _same(a, b, "DUMP", "dz")
     _same(a, b, *BIGZADD)
     for line in ["object encoding big", "zremrangebyrank big 0 -3", "object encoding big",
                  "zcard big", "debug digest-value big", "copy big big2", "object encoding big2",
@@ -720,7 +723,10 @@ def test_command_info_matches(conns):
         _same(a, b, "COMMAND", "INFO", n)
     for line in ["command getkeys zunionstore d 2 a b weights 1 2",
                  "command getkeys zunion 2 a b", "command getkeys zmpop 2 a b min",
-                 "command getkeys zintercard 1 a", "command getkeys zrangestore d s 0 1"]:
+                 "command getkeys zintercard 1 a", "command getkeys zrangestore d s 0 1",
+                 "command getkeys zunion 5 a b", "command getkeys zunion 0 a",
+                 "command getkeys zunionstore d 5 a b", "command getkeys zunionstore d x a",
+                 "command getkeys zmpop 3 a b min", "command getkeys zdiff -1 a"]:
         _same(a, b, *shlex.split(line))
 
 

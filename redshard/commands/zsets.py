@@ -980,9 +980,9 @@ def _numkeys_getter(idx, extra_first=()):
         try:
             n = int(argv[idx])
         except (ValueError, IndexError):
-            return [argv[i] for i in extra_first]
+            return []
         if n < 1 or n > len(argv) - idx - 1:
-            return [argv[i] for i in extra_first]
+            return []
         return [argv[i] for i in extra_first] + list(argv[idx + 1:idx + 1 + n])
     return getkeys
 
