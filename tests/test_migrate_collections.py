@@ -181,6 +181,12 @@ def test_restore_chunk_restart_abort_and_replace(r):
     _chunk(r, "l", "t3", 0, tl, vl)
     assert r.execute_command("RESTORE-CHUNK", "l", "t3", "COMMIT", 1) == b"OK"
     assert r.exists("l") == 0
+    # staged records wiped (FLUSHALL) before the commit: refused, no empty shell of a key
+    _chunk(r, "l", "t5", 0, tl, vl)
+    r.flushall()
+    with pytest.raises(redis.ResponseError, match="gone"):
+        r.execute_command("RESTORE-CHUNK", "l", "t5", "COMMIT", 0)
+    assert r.exists("l") == 0
     # malformed chunks are refused like RESTORE payloads
     with pytest.raises(redis.ResponseError, match="checksum"):
         r.execute_command("RESTORE-CHUNK", "x", "t4", "APPEND", 0, b"garbage-payload")

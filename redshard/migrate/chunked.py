@@ -14,7 +14,7 @@ target: APPEND writes the chunk's element records under the key's record prefix 
 version* that no meta record refers to yet, so nothing of the key is visible (not even a temp
 key: no command, SCAN, DBSIZE or COUNTKEYSINSLOT sees staged elements). The staging state
 (version, element count, next sequence number, whether Redis would use its big encoding) lives in
-a node-private record `x|chunk|<token>`. COMMIT writes the meta record pointing at the staged
+a node-private record `x\\x00chunk:<token>`. COMMIT writes the meta record pointing at the staged
 version through ks.write_meta: one O(1) atomic step that replaces any existing value (REPLACE
 semantics, the old version is swept in the background) and makes the whole key visible at once.
 ABORT (or a new APPEND 0 for the same token) retires a staged version: its records are swept.
@@ -65,7 +65,7 @@ _STAGE = struct.Struct(">BHBQQQB")   # db, slot, type, version, count, next_seq,
 
 # -- target side ------------------------------------------------------------------------------
 def _stage_key(token):
-    return X + b"chunk|" + token
+    return X + b"\x00chunk:" + token
 
 
 def _load_stage(ks, token):
@@ -148,6 +148,12 @@ def _commit(c, key, token, expire_ms):
     if st is None or st[7] != key or st[0] != c.db:
         raise RespError(b"ERR no staged chunks for this key")
     db, slot, type_, version, count, _seq, big, _k = st
+    p = coll.prefix(db, slot, key, b"\x00" * 9 + U64.pack(version))
+    for _ in ks.e.iterator(prefix=p, include_value=False):
+        break
+    else:                               # e.g. FLUSHALL here while the chunks were staged
+        _retire_stage(ks, token, st)
+        raise RespError(b"ERR staged chunks for this key are gone")
     ks.e.delete(_stage_key(token))
     old = ks.lookup(db, key, slot)
     if expire_ms and expire_ms <= now_ms():
