@@ -94,11 +94,28 @@ def _slot(b):
     return s
 
 
+def _fmt_error(msg):
+    """An error text built from client input, cleaned as Redis's addReplyErrorFormat does:
+    CR/LF trimmed at the ends and turned into spaces inside (never a broken reply)."""
+    msg = msg.strip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
+    return RespError(msg)
+
+
+def _cstr(b):
+    """An argument printed with %s in Redis: the text stops at a NUL byte."""
+    return b.split(b"\0", 1)[0]
+
+
 def _node(st, b, err):
     n = st.get(b) if len(b) == 40 else None
     if n is None:
-        raise RespError(err % b)
+        raise _fmt_error(err % _cstr(b))
     return n
+
+
+def _subcommand_error(argv):
+    return _fmt_error(b"ERR unknown subcommand or wrong number of arguments for '%s'. "
+                      b"Try CLUSTER HELP." % _cstr(argv[1])[:128])
 
 
 container("cluster", -2, acl="@slow", group="cluster", since="3.0.0",
@@ -341,20 +358,29 @@ def _slot_args(argv):
     return [_slot(a) for a in argv[2:]]
 
 
-def _range_args(c, argv):
+def _range_args(st, argv, delete):
+    """Parse and check the pairs of ADDSLOTSRANGE/DELSLOTSRANGE one pair at a time, as Redis
+    does (parse start, parse end, order, then the assignment checks of that pair)."""
     if len(argv) % 2 == 1:
         raise RespError(b"ERR wrong number of arguments for 'cluster|%s' command"
                         % argv[1].lower())
     slots = []
-    pairs = []
+    seen = set()
+    owner = st.owner
     for i in range(2, len(argv), 2):
         a, b = _slot(argv[i]), _slot(argv[i + 1])
         if a > b:
             raise RespError(b"ERR start slot number %d is greater than end slot number %d"
                             % (a, b))
-        pairs.append((a, b))
-    for a, b in pairs:
-        slots.extend(range(a, b + 1))
+        for s in range(a, b + 1):
+            if delete and owner[s] is None:
+                raise RespError(b"ERR Slot %d is already unassigned" % s)
+            if not delete and owner[s] is not None:
+                raise RespError(b"ERR Slot %d is already busy" % s)
+            if s in seen:
+                raise RespError(b"ERR Slot %d specified multiple times" % s)
+            seen.add(s)
+            slots.append(s)
     return slots
 
 
@@ -377,17 +403,13 @@ def cmd_delslots(c, argv):
 @sub("addslotsrange", -4, _ADMIN, _ADMIN_ACL)
 def cmd_addslotsrange(c, argv):
     st = _st(c)
-    slots = _range_args(c, argv)
-    _check_slots(st, slots, False)
-    return _update_slots(st, slots, False)
+    return _update_slots(st, _range_args(st, argv, False), False)
 
 
 @sub("delslotsrange", -4, _ADMIN, _ADMIN_ACL)
 def cmd_delslotsrange(c, argv):
     st = _st(c)
-    slots = _range_args(c, argv)
-    _check_slots(st, slots, True)
-    return _update_slots(st, slots, True)
+    return _update_slots(st, _range_args(st, argv, True), True)
 
 
 @sub("flushslots", 2, _ADMIN, _ADMIN_ACL)
@@ -449,17 +471,16 @@ def cmd_setslot(c, argv):
 def cmd_meet(c, argv):
     st = _st(c)
     if len(argv) > 5:
-        raise RespError(b"ERR unknown subcommand or wrong number of arguments for '%s'. "
-                        b"Try CLUSTER HELP." % argv[1])
+        raise _subcommand_error(argv)
     try:
         port = parse_int(argv[3])
     except RespError:
-        raise RespError(b"ERR Invalid TCP base port specified: %s" % argv[3])
+        raise _fmt_error(b"ERR Invalid TCP base port specified: %s" % _cstr(argv[3]))
     if len(argv) == 5:
         try:
             bport = parse_int(argv[4])
         except RespError:
-            raise RespError(b"ERR Invalid TCP bus port specified: %s" % argv[4])
+            raise _fmt_error(b"ERR Invalid TCP bus port specified: %s" % _cstr(argv[4]))
     else:
         bport = port + 10000
     try:
@@ -467,7 +488,8 @@ def cmd_meet(c, argv):
     except ValueError:
         ip = None
     if ip is None or not (0 < port <= 65535) or not (0 < bport <= 65535):
-        raise RespError(b"ERR Invalid node address specified: %s:%s" % (argv[2], argv[3]))
+        raise _fmt_error(b"ERR Invalid node address specified: %s:%s"
+                         % (_cstr(argv[2]), _cstr(argv[3])))
     if st.bus is not None:
         st.bus.start_handshake(ip, port, bport, meet=True)
     return enc.OK
@@ -516,6 +538,8 @@ command("cluster|slaves", 3, "admin stale", acl=_ADMIN_ACL, group="cluster",
 @sub("reset", -2, "admin stale noscript", _ADMIN_ACL)
 def cmd_reset(c, argv):
     st = _st(c)
+    if len(argv) > 3:
+        raise _subcommand_error(argv)
     hard = False
     if len(argv) == 3:
         a = argv[2].lower()
@@ -523,8 +547,6 @@ def cmd_reset(c, argv):
             hard = True
         elif a != b"soft":
             raise RespError(b"ERR syntax error")
-    elif len(argv) > 3:
-        raise RespError(b"ERR syntax error")
     if "master" in st.myself.flags and c.ks.dbsize(0) != 0:
         raise RespError(b"ERR CLUSTER RESET can't be called with master nodes containing keys")
     st.reset(hard)
@@ -588,7 +610,9 @@ def cmd_replicate(c, argv):
 @sub("failover", -2, _ADMIN, _ADMIN_ACL)
 def cmd_failover(c, argv):
     st = _st(c)
-    if len(argv) == 3 and argv[2].lower() not in (b"force", b"takeover") or len(argv) > 3:
+    if len(argv) > 3:
+        raise _subcommand_error(argv)
+    if len(argv) == 3 and argv[2].lower() not in (b"force", b"takeover"):
         raise RespError(b"ERR syntax error")
     me = st.myself
     if "master" in me.flags:
