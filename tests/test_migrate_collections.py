@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
@@ -396,3 +397,21 @@ def test_big_key_expiring_mid_move_is_not_committed(cluster):
     assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
     assert ca.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
     assert cb.exists(key) == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(["list", "set", "intset", "hash", "zset"]), st.integers(1, 400),
+       st.lists(st.integers(1, 400), min_size=1, max_size=6))
+def test_restore_chunk_any_split_equals_restore(node, kind, n, cuts):
+    """Staging a collection in arbitrary chunks and committing gives exactly the key a single
+    RESTORE of the whole value gives (content and encoding)."""
+    r = node.client()
+    r.delete("whole", "split")
+    t, v = values(kind, n)
+    r.restore("whole", 0, payload_of(t, v))
+    bounds = sorted({0, n, *[c % n for c in cuts]})
+    for seq, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        _chunk(r, "split", "hyp", seq, t, v[lo:hi])
+    r.execute_command("RESTORE-CHUNK", "split", "hyp", "COMMIT", 0)
+    assert content_ours(r, "split") == content_ours(r, "whole") == picture(t, v)
+    assert r.object("encoding", "split") == r.object("encoding", "whole")
