@@ -20,8 +20,8 @@ FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "nosc
 ACL_ORDER = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
              "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
              "dangerous", "connection", "transaction", "scripting")
-KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "ACCESS", "UPDATE", "INSERT", "DELETE", "CHANNEL",
-                  "INCOMPLETE")
+KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "ACCESS", "UPDATE", "INSERT", "DELETE", "NOT_KEY",
+                  "INCOMPLETE", "VARIABLE_FLAGS")
 _KEY_FLAG_NAMES = {"RO": "RO", "RW": "RW", "OW": "OW", "RM": "RM"}
 
 _info_cache = {}      # (Command, resp3) -> encoded COMMAND INFO entry
@@ -122,9 +122,10 @@ def _spec_part(resp3, part):
 
 
 def encode_key_spec(resp3, spec):
-    pairs = [("flags", _statuses(resp3, _key_flags(spec.get("flags", ()))))]
-    if spec.get("notes"):
+    pairs = []
+    if spec.get("notes"):                   # Redis puts the notes first
         pairs.append(("notes", enc.bulk(spec["notes"].encode())))
+    pairs.append(("flags", _statuses(resp3, _key_flags(spec.get("flags", ())))))
     pairs.append(("begin_search", _spec_part(resp3, spec["begin_search"])))
     pairs.append(("find_keys", _spec_part(resp3, spec["find_keys"])))
     return _str_map(resp3, pairs)
@@ -217,19 +218,24 @@ def lookup_by_fullname(name):
 
 
 # -- key extraction (COMMAND GETKEYS) --------------------------------------------------------------
-def keys_with_flags(cmd, argv):
-    """[(key, flags)] for argv (argv[0] is the command name), or None when the arguments are
-    invalid for the command's key specs."""
-    specs = key_specs(cmd)
-    if cmd.getkeys is not None:
-        try:
-            keys = cmd.getkeys(argv)
-        except RespError:
-            return None
-        except (IndexError, ValueError):
-            return None
-        flags = specs[0]["flags"] if specs else _derived_key_flags(cmd)
-        return [(k, flags) for k in keys]
+def _set_key_flags(argv):
+    """SET's flags for its key, as Redis's setGetKeys: RW access update with GET, else OW update."""
+    for a in argv[3:]:
+        if a.lower() == b"get":
+            return ["RW", "ACCESS", "UPDATE"]
+    return ["OW", "UPDATE"]
+
+
+# commands whose key spec has VARIABLE_FLAGS: name -> fn(argv) -> flags of their (single) key
+VARIABLE_KEY_FLAGS = {"set": _set_key_flags}
+
+
+def _spec_flags_upper(spec):
+    return {f.upper() for f in spec.get("flags", ())}
+
+
+def keys_from_specs(cmd, argv, specs):
+    """[(key, flags)] by Redis's getKeysUsingKeySpecs, or None when a spec does not fit argv."""
     out = []
     argc = len(argv)
     for spec in specs:
@@ -243,17 +249,17 @@ def keys_with_flags(cmd, argv):
             end = argc - 1 if start > 0 else 1
             stepdir = 1 if i <= end else -1
             first = None
-            while 1 <= i < argc:
+            while i != end:                      # as Redis: the end index is not examined
+                if i >= argc or i < 1:
+                    break
                 if argv[i].lower() == kw:
                     first = i + 1
-                    break
-                if i == end:
                     break
                 i += stepdir
             if first is None:
                 continue
         else:
-            continue
+            return None
         if fk["type"] == "range":
             lastkey, step, limit = (fk["spec"]["lastkey"], fk["spec"]["keystep"],
                                     fk["spec"]["limit"])
@@ -277,17 +283,45 @@ def keys_with_flags(cmd, argv):
             last = first + numkeys - 1
             step = fk["spec"]["keystep"]
         else:
-            continue
+            return None
+        if last >= argc or last < first or first >= argc:
+            return None
         i = first
         while i <= last:
-            if i >= argc or i < first:
-                if cmd.arity < 0:
-                    i += step
-                    continue
-                return None
             out.append((argv[i], spec["flags"]))
             i += step
+        if "INCOMPLETE" in _spec_flags_upper(spec):
+            return None                          # Redis then asks the command's key function
     return out
+
+
+def keys_with_flags(cmd, argv):
+    """[(key, flags)] for argv (argv[0] is the command name), or None when the arguments are
+    invalid, as Redis's getKeysFromCommandWithSpecs: key specs first (unless a spec has
+    VARIABLE_FLAGS), then the command's own key function."""
+    specs = key_specs(cmd)
+    real = [sp for sp in specs if "NOT_KEY" not in _spec_flags_upper(sp)]
+    variable = any("VARIABLE_FLAGS" in _spec_flags_upper(sp) for sp in specs)
+    if real and not variable and not any(sp["begin_search"]["type"] == "unknown"
+                                         for sp in specs):
+        found = keys_from_specs(cmd, argv, specs)
+        if found is not None:
+            return found
+    fn = VARIABLE_KEY_FLAGS.get(cmd.fullname) if variable else None
+    if fn is not None:
+        if len(argv) < 2:
+            return None
+        return [(argv[1], fn(argv))]
+    if cmd.getkeys is not None:
+        try:
+            keys = cmd.getkeys(argv)
+        except (RespError, IndexError, ValueError):
+            return None
+        flags = specs[0]["flags"] if specs else _derived_key_flags(cmd)
+        return [(k, flags) for k in keys]
+    if variable:
+        return keys_from_specs(cmd, argv, specs)
+    return None
 
 
 def _getkeys_target(c, argv):
