@@ -20,11 +20,20 @@ _INT_MAX = 2**31 - 1
 # appended after every buffer given to hiredis: it parses as an empty request only when hiredis
 # was at a request boundary, which proves that hiredis keeps no partial request
 _SENTINEL = b"*0\r\n"
-# bytes the fast path must not see: a '*' followed by 6+ digits (an aggregate count hiredis would
-# allocate a list for up front), or a line starting with '+' (hiredis would take a simple string
-# where Redis requires '$': "Protocol error: expected '$', got '+'"). A bulk string that merely
-# contains these bytes only costs a trip through the exact parser.
-_BIG_COUNT = re.compile(rb"\*[0-9]{6}|\n\+")
+# a '*' followed by 6+ digits: an aggregate count hiredis would allocate a list for up front
+_BIG_COUNT = re.compile(rb"\*[0-9]{6}")
+# a line starting with '+': hiredis would take a simple string where Redis requires '$'
+# ("Protocol error: expected '$', got '+'"); searched only when the buffer has a '+' at all
+_PLUS_LINE = re.compile(rb"\n\+")
+
+
+def _fast_path_unsafe(data):
+    """True when hiredis must not parse `data` (the exact parser then does). A bulk string that
+    merely contains such bytes only costs a trip through the exact parser."""
+    if _BIG_COUNT.search(data) is not None:
+        return True
+    i = data.find(b"+")
+    return i > 0 and _PLUS_LINE.search(data, i - 1) is not None
 
 
 class QueryBufferLimit(Exception):
@@ -287,7 +296,7 @@ class RequestReader:
         if self.slow is not None:
             self._feed_slow(data, out)
             return
-        if data[0] != 42 or _BIG_COUNT.search(data) is not None or self.auth_required():
+        if data[0] != 42 or _fast_path_unsafe(data) or self.auth_required():
             self._to_slow(data, out)
             return
         r = self.reader
