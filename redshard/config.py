@@ -63,18 +63,28 @@ def parse_bool(s):
     raise ValueError(s)
 
 
-def _valid_save(raw):
-    """`save` takes pairs of <seconds> <changes> (non-negative integers), or nothing."""
+def _strtoll_whole(s):
+    """C's strtoll over the whole string (leading spaces and a sign allowed); None if invalid."""
+    t = s.lstrip(" \t\n\v\f\r")
+    body = t[1:] if t[:1] in ("+", "-") else t
+    if not body or not body.isdigit() or not body.isascii():
+        return None
+    return int(t)
+
+
+def _save_rules(raw):
+    """`save`: pairs of <seconds> (>= 1) <changes> (>= 0), as Redis checks them; normalised
+    text, or None when invalid."""
     parts = raw.split()
     if len(parts) % 2:
-        return False
-    for p in parts:
-        try:
-            if parse_strict_int(p) < 0:
-                return False
-        except ValueError:
-            return False
-    return True
+        return None
+    out = []
+    for j, p in enumerate(parts):
+        v = _strtoll_whole(p)
+        if v is None or (j % 2 == 0 and v < 1) or (j % 2 == 1 and v < 0):
+            return None
+        out.append(str(v))
+    return " ".join(out)
 
 
 class ConfigValueError(ValueError):
@@ -115,9 +125,10 @@ class Option:
                                        % ", ".join(self.choices))
             return v
         if k == "save":
-            if not _valid_save(raw):
+            v = _save_rules(raw)
+            if v is None:
                 raise ConfigValueError("Invalid save parameters")
-            return " ".join(raw.split())
+            return v
         if k == "str":
             return raw
         if k == "mem":
@@ -316,6 +327,7 @@ class Config:
         self.file = os.path.abspath(path)
         with open(path, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
+        seen_save = set()
         for lineno, line, args in config_lines(text):
             if args is None:
                 fatal_config_error(lineno, line, "Unbalanced quotes in configuration line")
@@ -325,9 +337,13 @@ class Config:
             if not o.multi_arg and len(args) != 2:
                 fatal_config_error(lineno, line, "wrong number of arguments")
             try:
-                self.values[o.name] = o.parse(" ".join(args[1:]))
+                v = o.parse(" ".join(args[1:]))
             except ConfigValueError as e:
                 fatal_config_error(lineno, line, str(e))
+            if o.name == "save" and v and o.name in seen_save:
+                v = (self.values["save"] + " " + v).strip()   # save lines add up, as in Redis
+            seen_save.add(o.name)
+            self.values[o.name] = v
 
     def get_matching(self, pattern):
         """(name, formatted value) of every option (and alias) matching `pattern`: a function

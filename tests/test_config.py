@@ -147,7 +147,8 @@ def test_config_script_matches_redis(node, real_redis, proto):
         same, x, y = _cmp(a, b, *line.split())
         if not same:
             diffs.append((line, x, y))
-    for args in (["save", "100 10"], ["save", ""], ["save", "1 2 3"]):
+    for args in (["save", "100 10"], ["save", ""], ["save", "1 2 3"], ["save", "0 1"],
+                 ["save", "+1 2"], ["save", "01 2 3600 0"], ["save", "1 -1"], ["save", ""]):
         same, x, y = _cmp(a, b, "CONFIG", "SET", *args)
         if not same:
             diffs.append((args, x, y))
@@ -285,6 +286,18 @@ def test_bad_config_file_is_fatal_like_redis(line, err):
         assert "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***" in p.stderr
         assert "Reading the configuration file, at line 3\n>>> '%s'\n%s\n" % (line, err) \
             in p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_save_lines_add_up_like_redis():
+    d = tempfile.mkdtemp(prefix="redshard-conf-")
+    try:
+        path = os.path.join(d, "s.conf")
+        with open(path, "w") as f:
+            f.write("save 900 1\nsave 300 10\n")
+        with Redshard(config=path) as n:
+            assert n.client().config_get("save") == {"save": "900 1 300 10"}
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

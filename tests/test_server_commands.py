@@ -365,7 +365,10 @@ def test_monitor_format_matches_redis(node, real_redis):
     actions = [(0, ["SET", "a b", 'x"y\\z']), (3, ["GET", "\x01\n\r\t\x07\x08\xff"]),
                (0, ["CONFIG", "GET", "maxclients"]), (0, ["AUTH", "secret"]),
                (0, ["HELLO", "2", "AUTH", "default", "pw"]), (0, ["ECHO", ""]),
-               (0, ["DEBUG", "DIGEST-VALUE", "k"]), (0, ["PING"])]
+               (0, ["DEBUG", "DIGEST-VALUE", "k"]), (0, ["NOSUCH", "x"]), (0, ["GET"]),
+               (0, ["SET", "a", "1", "EX", "0"]), (0, ["CLIENT", "SETNAME", "x"]),
+               (0, ["CLIENT", "LIST"]), (0, ["INFO"]), (2, ["SET", "b", "2"]), (0, ["QUIT"]),
+               (0, ["RESET"]), (0, ["PING"])]
     ours = _monitor_lines(node.port, actions)
     theirs = _monitor_lines(real_redis.port, actions)
     assert ours == theirs
