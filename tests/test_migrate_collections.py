@@ -415,3 +415,17 @@ def test_restore_chunk_any_split_equals_restore(node, kind, n, cuts):
     r.execute_command("RESTORE-CHUNK", "split", "hyp", "COMMIT", 0)
     assert content_ours(r, "split") == content_ours(r, "whole") == picture(t, v)
     assert r.object("encoding", "split") == r.object("encoding", "whole")
+
+
+def test_restore_chunk_encoding_follows_node_config(r):
+    th, vh = values("hash", 300)
+    orig = r.config_get("hash-max-listpack-entries")["hash-max-listpack-entries"]
+    try:
+        for limit, enc in ((1000, b"listpack"), (100, b"hashtable")):
+            r.config_set("hash-max-listpack-entries", limit)
+            _chunk(r, "h%d" % limit, "cfg", 0, th, vh[:150])
+            _chunk(r, "h%d" % limit, "cfg", 1, th, vh[150:])
+            r.execute_command("RESTORE-CHUNK", "h%d" % limit, "cfg", "COMMIT", 0)
+            assert r.object("encoding", "h%d" % limit) == enc
+    finally:
+        r.config_set("hash-max-listpack-entries", orig)

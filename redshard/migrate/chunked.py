@@ -86,13 +86,17 @@ def _retire_stage(ks, token, st):
     ks.e.delete(_stage_key(token))
 
 
-def _is_big(type_, value):
+def _limits(c):
+    return rc.limits_of(getattr(c.node, "config", None))
+
+
+def _is_big(type_, value, limits):
     if type_ == TYPE_HASH:
-        return rc.hash_is_big(value)
+        return rc.hash_is_big(value, limits)
     if type_ == TYPE_SET:
-        return rc.set_is_big(value)
+        return rc.set_is_big(value, limits)
     if type_ == TYPE_ZSET:
-        return rc.zset_is_big(value)
+        return rc.zset_is_big(value, limits)
     return False
 
 
@@ -138,7 +142,7 @@ def _append(c, key, token, seq, payload):
             put(pz + sc + m, b"")
     st[4] = count + len(value)
     st[5] = seq + 1
-    st[6] = st[6] or int(_is_big(type_, value))
+    st[6] = st[6] or int(_is_big(type_, value, _limits(c)))
     _save_stage(ks, token, st)
 
 
@@ -164,8 +168,8 @@ def _commit(c, key, token, expire_ms):
     if type_ == TYPE_LIST:
         payload = U64.pack(coll.LIST_ORIGIN) + U64.pack(coll.LIST_ORIGIN + count)
     else:
-        limit = {TYPE_HASH: rc.HASH_MAX_LISTPACK_ENTRIES, TYPE_SET: rc.SET_MAX_INTSET_ENTRIES,
-                 TYPE_ZSET: rc.ZSET_MAX_LISTPACK_ENTRIES}[type_]
+        lim = _limits(c)
+        limit = {TYPE_HASH: lim[0], TYPE_SET: lim[2], TYPE_ZSET: lim[3]}[type_]
         payload = coll.BIG if big or count > limit else b""
     ks.write_meta(db, slot, key, pack_meta(type_, expire_ms, version, count, payload), old)
 

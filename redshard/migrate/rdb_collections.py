@@ -27,6 +27,7 @@ import math
 import re
 import struct
 
+from ..config import OPTIONS_BY_NAME
 from ..storage import collections as coll
 from ..storage.codec import (TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_ZSET, U64, Z, encode_score,
                              decode_score, pack_meta)
@@ -39,12 +40,14 @@ from .dump import (BadData, RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH
 from .listpack import (canonical_int, intset_decode, intset_encode, lp_build, lp_decode,
                        lp_entry, zipmap_decode, zl_decode)
 
-# redis.conf defaults (the encodings Redis would pick after loading a value)
-HASH_MAX_LISTPACK_ENTRIES = 128
-HASH_MAX_LISTPACK_VALUE = 64
-SET_MAX_INTSET_ENTRIES = 512
-ZSET_MAX_LISTPACK_ENTRIES = 128
-ZSET_MAX_LISTPACK_VALUE = 64
+# The encodings Redis would pick after loading a value follow these limits: the node's own
+# values when its Keyspace carries the config (`ks.config`, see limits_of), else the defaults
+# of config.py (Redis's compiled-in defaults).
+_LIMIT_NAMES = ("hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
+                "zset-max-listpack-entries", "zset-max-listpack-value")
+DEFAULT_LIMITS = tuple(int(OPTIONS_BY_NAME[n].default) for n in _LIMIT_NAMES)
+(HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE, SET_MAX_INTSET_ENTRIES,
+ ZSET_MAX_LISTPACK_ENTRIES, ZSET_MAX_LISTPACK_VALUE) = DEFAULT_LIMITS
 LIST_NODE_MAX_BYTES = 8192           # list-max-listpack-size -2
 
 QUICKLIST_NODE_PLAIN = 1
@@ -105,18 +108,29 @@ def parse_score(s):
     return x
 
 
-def hash_is_big(pairs):
-    if len(pairs) > HASH_MAX_LISTPACK_ENTRIES:
+def limits_of(cfg):
+    """The five encoding limits (hash entries/value, intset entries, zset entries/value) of a
+    node config (defaults when there is none)."""
+    if cfg is None:
+        return DEFAULT_LIMITS
+    try:
+        return tuple(int(cfg[n]) for n in _LIMIT_NAMES)
+    except Exception:
+        return DEFAULT_LIMITS
+
+
+def hash_is_big(pairs, limits=DEFAULT_LIMITS):
+    if len(pairs) > limits[0]:
         return True
-    lim = HASH_MAX_LISTPACK_VALUE
+    lim = limits[1]
     for f, v in pairs:
         if len(f) > lim or len(v) > lim:
             return True
     return False
 
 
-def set_is_big(members):
-    if len(members) > SET_MAX_INTSET_ENTRIES:
+def set_is_big(members, limits=DEFAULT_LIMITS):
+    if len(members) > limits[2]:
         return True
     for m in members:
         if canonical_int(m) is None:
@@ -124,10 +138,10 @@ def set_is_big(members):
     return False
 
 
-def zset_is_big(pairs):
-    if len(pairs) > ZSET_MAX_LISTPACK_ENTRIES:
+def zset_is_big(pairs, limits=DEFAULT_LIMITS):
+    if len(pairs) > limits[3]:
         return True
-    lim = ZSET_MAX_LISTPACK_VALUE
+    lim = limits[4]
     for m, _ in pairs:
         if len(m) > lim:
             return True
@@ -412,7 +426,8 @@ def write_list(ks, db, slot, key, elements, expire_ms, old):
 
 def write_set(ks, db, slot, key, members, expire_ms, old):
     meta = pack_meta(TYPE_SET, expire_ms, ks.new_version(), len(members),
-                     coll.BIG if set_is_big(members) else b"")
+                     coll.BIG if set_is_big(members, limits_of(getattr(ks, "config", None)))
+                     else b"")
     p = coll.prefix(db, slot, key, meta)
     put = ks.put_raw
     for m in members:
@@ -422,7 +437,8 @@ def write_set(ks, db, slot, key, members, expire_ms, old):
 
 def write_hash(ks, db, slot, key, pairs, expire_ms, old):
     meta = pack_meta(TYPE_HASH, expire_ms, ks.new_version(), len(pairs),
-                     coll.BIG if hash_is_big(pairs) else b"")
+                     coll.BIG if hash_is_big(pairs, limits_of(getattr(ks, "config", None)))
+                     else b"")
     p = coll.prefix(db, slot, key, meta)
     put = ks.put_raw
     for f, v in pairs:
@@ -431,7 +447,7 @@ def write_hash(ks, db, slot, key, pairs, expire_ms, old):
 
 
 def write_zset(ks, db, slot, key, pairs, expire_ms, old):
-    big = zset_is_big(pairs)
+    big = zset_is_big(pairs, limits_of(getattr(ks, "config", None)))
     meta = pack_meta(TYPE_ZSET, expire_ms, ks.new_version(), len(pairs), coll.BIG if big else b"")
     p = coll.prefix(db, slot, key, meta)
     pz = coll.prefix(db, slot, key, meta, kind=Z)
