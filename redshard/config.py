@@ -177,8 +177,9 @@ OPTIONS = [
     Option("masterauth", "str", "", doc="accepted for compatibility (no replication)"),
     # general
     Option("dir", "str", "./data", False, doc="directory for the LevelDB database and nodes.conf"),
-    Option("databases", "int", 16, False, lo=1, hi=_INT_MAX,
-           doc="number of databases in standalone mode (cluster mode has db 0 only)"),
+    Option("databases", "int", 16, False, lo=1, hi=256,
+           doc="number of databases in standalone mode (cluster mode has db 0 only); at most "
+               "256 (one byte of the key layout)"),
     Option("hz", "int", 10, lo=0, hi=_INT_MAX, clamp=(1, 500),
            doc="background tasks frequency (capped to 1..500)"),
     Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning"),
