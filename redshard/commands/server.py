@@ -9,6 +9,9 @@ Hooks for other modules:
   collection: the 20-byte digest (or its 40-char hex) Redis's xorObjectDigest computes for the
   value, without the expiry mark; `mix_digest`/`xor_digest` here are Redis's two primitives
   (a list is mix(type as 4 bytes big-endian) then mix(element) for each element in order).
+  DEBUG DIGEST (the whole dataset) starts each key's digest from mix(key): for set, zset and hash
+  it derives that from `digest` (their element digests are XORed in); a type whose digest is
+  sequential (list) must accept `digest(..., start=<20 bytes>)` to start from a given state.
 """
 
 import hashlib
