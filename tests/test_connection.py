@@ -197,3 +197,41 @@ def test_requirepass_matches_redis():
         assert c.config_set("requirepass", "new")
         assert c.ping() is True                       # already authenticated: stays so
         assert n.client(password="new").ping() is True
+
+
+# -- generated sequences ------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_word = st.sampled_from(["", "a", "b c", "x\x00y", "0", "-1", "15", "16", "3", "name-1", "über"])
+_cmd = st.one_of(
+    st.tuples(st.just("PING"), st.lists(_word, max_size=2)).map(lambda t: [t[0]] + t[1]),
+    st.tuples(st.just("ECHO"), st.lists(_word, min_size=0, max_size=2)).map(
+        lambda t: [t[0]] + t[1]),
+    st.tuples(st.just("SELECT"), st.sampled_from(["0", "1", "15", "16", "-1", "x", "02"])).map(
+        list),
+    st.tuples(st.sampled_from(["SET", "GET", "DEL", "EXISTS"]), st.sampled_from(["k", "j"])).map(
+        lambda t: [t[0], t[1]] + (["v"] if t[0] == "SET" else [])),
+    st.sampled_from([["DBSIZE"], ["FLUSHDB"], ["FLUSHALL", "ASYNC"], ["CLIENT", "GETNAME"],
+                     ["RESET"], ["HELLO", "2"], ["HELLO", "3"], ["HELLO"], ["MULTI"], ["EXEC"],
+                     ["DISCARD"], ["CLIENT", "NO-EVICT", "on"], ["CLIENT", "REPLY", "ON"],
+                     ["AUTH", "x"], ["AUTH", "default", "x"], ["HELLO", "4"],
+                     ["CONFIG", "GET", "maxclients"], ["INFO", "keyspace"]]),
+    st.tuples(st.just("CLIENT"), st.just("SETNAME"), _word).map(list),
+    st.tuples(st.just("HELLO"), st.sampled_from(["2", "3"]), st.just("SETNAME"), _word).map(
+        list),
+)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(_cmd, min_size=1, max_size=12))
+def test_generated_connection_sequences_match_redis(node, real_redis, cmds):
+    a, b = RawConn(node.port), RawConn(real_redis.port)
+    try:
+        for c in (a, b):
+            c.cmd("FLUSHALL")
+        for args in cmds:
+            x, y = a.cmd(*args), b.cmd(*args)
+            assert _same_or_explained(args, x, y), (args, x, y)
+    finally:
+        a.close()
+        b.close()
