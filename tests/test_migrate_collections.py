@@ -329,13 +329,29 @@ def test_write_to_big_key_during_chunked_move(cluster):
             results.append(rcl.zadd(key, {b"new-%d" % i: 1e9 + i}))
             time.sleep(0.05)
 
+    seen = []
+    stop = threading.Event()
+
+    def reader():                       # never a partial or missing key, on either side
+        rd = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", a.port)], socket_timeout=20)
+        while not stop.is_set():
+            seen.append(rd.zcard(key))
+        rd.close()
+
     th = threading.Thread(target=writer)
     th.start()
+    th2 = threading.Thread(target=reader)
+    th2.start()
     ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", slot, slot, "NODE", node_id(b))
     job = _wait_job(a, before)
     th.join()
+    time.sleep(0.2)
+    stop.set()
+    th2.join()
     assert job["state"] == "done", job
     assert results == [1] * 5
+    assert seen and all(BIG <= n <= BIG + 5 for n in seen), sorted(set(seen))[:5]
+    assert seen[-1] == BIG + 5
     cb = b.client()
     assert cb.zcard(key) == BIG + 5
     assert cb.zscore(key, b"new-4") == 1e9 + 4
