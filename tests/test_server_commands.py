@@ -512,3 +512,36 @@ def test_command_getkeys_matches_redis(node, real_redis):
             if x != y:
                 diffs.append((sub, args, x, y))
     assert not diffs, "\n".join(map(repr, diffs))
+
+
+def _docs_dict(v):
+    """A parsed COMMAND DOCS entry as nested dicts (maps compared regardless of order)."""
+    d = dict(zip(v[::2], v[1::2]))
+    if b"subcommands" in d:
+        subs = d[b"subcommands"]
+        d[b"subcommands"] = {k.decode(): _docs_dict(x) for k, x in zip(subs[::2], subs[1::2])
+                             if k.decode() not in NOT_IN_REDIS_OK | NOT_IMPLEMENTED_OK}
+    return d
+
+
+def test_command_docs_match_redis_for_server_and_connection_commands(node, real_redis):
+    """COMMAND DOCS (summary, since, group, complexity, history, arguments, ...) of the commands
+    defined by the connection/client/server/introspection modules equal Redis 7.0.15's."""
+    import redshard.commands  # noqa: F401
+    from redshard.commands.table import all_commands
+    mods = {"redshard.commands.%s" % m for m in ("connection", "client", "server",
+                                                  "introspection")}
+    names = []
+    for c in all_commands().values():
+        for x in [c] + list(c.subcommands.values()):
+            if x.handler.__module__ in mods or (x.is_container and x.name in
+                                                ("client", "config", "command")):
+                if x.fullname not in NOT_IN_REDIS_OK:
+                    names.append(x.fullname)
+    assert len(names) > 40
+    diffs = []
+    for n in names:
+        a, b = _q(node.port, "COMMAND", "DOCS", n), _q(real_redis.port, "COMMAND", "DOCS", n)
+        if _docs_dict(a[1]) != _docs_dict(b[1]):
+            diffs.append((n, a, b))
+    assert not diffs, "\n".join(map(repr, diffs))

@@ -5,7 +5,7 @@ import time
 
 from ..resp import encoder as enc
 from ..resp.errors import SYNTAX, RespError
-from .connection import validate_client_name
+from .connection import arg, set_arguments, tokens, validate_client_name
 from .table import command, container
 from .util import parse_int
 
@@ -57,7 +57,14 @@ def cmd_client_getname(c, argv):
 @command("client|list", -2, _ADMIN, acl="@admin @slow @dangerous @connection",
          group="connection", since="2.4.0", summary="Get the list of client connections",
          complexity="O(N) where N is the number of client connections",
-         tips=("nondeterministic_output",))
+         tips=("nondeterministic_output",),
+         history=(("2.8.12", "Added unique client `id` field."),
+                  ("5.0.0", "Added optional `TYPE` filter."),
+                  ("6.0.0", "Added `user` field."),
+                  ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
+                            "optional `ID` filter."),
+                  ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                  ("7.0.3", "Added `ssub` field.")))
 def cmd_client_list(c, argv):
     c.last_cmd = b"client|list"
     clients = c.node.clients
@@ -156,7 +163,12 @@ def kill(c, victim):
 
 @command("client|kill", -3, _ADMIN, acl="@admin @slow @dangerous @connection",
          group="connection", since="2.4.0", summary="Kill the connection of a client",
-         complexity="O(N) where N is the number of client connections")
+         complexity="O(N) where N is the number of client connections",
+         history=(("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."),
+                  ("3.2.0", "Added `master` type in for `TYPE` option."),
+                  ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "
+                            "for backward compatibility."),
+                  ("6.2.0", "`LADDR` option.")))
 def cmd_client_kill(c, argv):
     clients = c.node.clients
     if len(argv) == 3:
@@ -367,3 +379,36 @@ _HELP = (
          complexity="O(1)")
 def cmd_client_help(c, argv):
     return enc.help_reply(argv[0], _HELP)
+
+
+set_arguments({
+    "client|setname": [arg("connection-name", "string")],
+    "client|list": [
+        arg("normal_master_replica_pubsub", "oneof", "TYPE", since="5.0.0", flags="optional",
+            args=tokens("NORMAL", "MASTER", "REPLICA", "PUBSUB")),
+        arg("id", "block", "ID", since="6.2.0", flags="optional",
+            args=[arg("client-id", "integer", flags="multiple")])],
+    "client|kill": [arg("filter", "oneof", args=[
+        arg("ip:port", "string", deprecated_since="2.8.12"),
+        arg("new-format", "oneof", flags="multiple", args=[
+            arg("client-id", "integer", "ID", since="2.8.12", flags="optional"),
+            arg("normal_master_slave_pubsub", "oneof", "TYPE", since="2.8.12", flags="optional",
+                args=tokens("NORMAL", "MASTER", "SLAVE", "REPLICA", "PUBSUB",
+                            since={"MASTER": "3.2.0", "REPLICA": "5.0.0"})),
+            arg("username", "string", "USER", flags="optional"),
+            arg("ip:port", "string", "ADDR", flags="optional"),
+            arg("ip:port", "string", "LADDR", since="6.2.0", flags="optional"),
+            arg("yes/no", "string", "SKIPME", flags="optional")])])],
+    "client|no-evict": [arg("enabled", "oneof", args=tokens("ON", "OFF"))],
+    "client|no-touch": [arg("enabled", "oneof", args=tokens("ON", "OFF"))],
+    "client|reply": [arg("on_off_skip", "oneof", args=tokens("ON", "OFF", "SKIP"))],
+    "client|setinfo": [arg("attr", "oneof", args=[arg("libname", "string", "LIB-NAME"),
+                                                  arg("libver", "string", "LIB-VER")])],
+    "client|pause": [arg("timeout", "integer"),
+                     arg("mode", "oneof", since="6.2.0", flags="optional",
+                         args=tokens("WRITE", "ALL"))],
+    "client|caching": [arg("mode", "oneof", args=tokens("YES", "NO"))],
+    "client|unblock": [arg("client-id", "integer"),
+                       arg("timeout_error", "oneof", flags="optional",
+                           args=tokens("TIMEOUT", "ERROR"))],
+})

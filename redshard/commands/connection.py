@@ -7,6 +7,39 @@ from .table import command
 from .util import parse_int
 
 
+def arg(name, type_, token=None, since=None, flags="", args=None, deprecated_since=None):
+    """One COMMAND DOCS argument (Redis 7.0's fields)."""
+    a = {"name": name, "type": type_}
+    if token:
+        a["token"] = token
+    if since:
+        a["since"] = since
+    if deprecated_since:
+        a["deprecated_since"] = deprecated_since
+    if flags:
+        a["flags"] = flags
+    if args is not None:
+        a["arguments"] = args
+    return a
+
+
+def tokens(*names, since=None):
+    """pure-token alternatives: tokens("ON", "OFF")."""
+    return [arg(n.lower(), "pure-token", n, since=(since or {}).get(n)) for n in names]
+
+
+def set_arguments(mapping):
+    """Attach COMMAND DOCS arguments to registered commands: {"name" or "container|sub": [...]}."""
+    from .table import all_commands
+    cmds = all_commands()
+    for name, args in mapping.items():
+        parent, _, sub = name.partition("|")
+        cmd = cmds[parent]
+        if sub:
+            cmd = cmd.subcommands[sub]
+        cmd.arguments = args
+
+
 def validate_client_name(name):
     """CLIENT SETNAME / HELLO SETNAME: printable ASCII without spaces."""
     for ch in name:
@@ -176,3 +209,17 @@ def cmd_reset(c, argv):
     c.authenticated = not c.node.config["requirepass"]
     c.user = b"default"
     return enc.simple(b"RESET")
+
+
+set_arguments({
+    "ping": [arg("message", "string", flags="optional")],
+    "echo": [arg("message", "string")],
+    "select": [arg("index", "integer")],
+    "auth": [arg("username", "string", since="6.0.0", flags="optional"),
+             arg("password", "string")],
+    "hello": [arg("arguments", "block", flags="optional", args=[
+        arg("protover", "integer"),
+        arg("username_password", "block", "AUTH", flags="optional", args=[
+            arg("username", "string"), arg("password", "string")]),
+        arg("clientname", "string", "SETNAME", flags="optional")])],
+})

@@ -155,7 +155,7 @@ def command_info(cmd, resp3):
     return r
 
 
-_ARG_FIELDS = ("key_spec_index", "token", "summary", "since")
+_ARG_FIELDS = ("key_spec_index", "token", "summary", "since", "deprecated_since")
 
 
 def encode_argument(resp3, arg):
@@ -356,19 +356,20 @@ def cmd_command(c, argv):
 
 
 container("command", -1, "loading stale", acl="@connection @slow", group="server",
-          since="2.8.13", summary="Returns detailed information about all commands.",
+          since="2.8.13", summary="Get array of Redis command details",
           complexity="O(N) where N is the total number of Redis commands",
           tips=("nondeterministic_output_order",), handler=cmd_command)
 
 
 @command("command|count", 2, "loading stale", acl="@connection @slow", group="server",
-         since="2.8.13", summary="Returns a count of commands.", complexity="O(1)")
+         since="2.8.13", summary="Get total number of Redis commands", complexity="O(1)")
 def cmd_command_count(c, argv):
     return enc.integer(len(all_commands()))
 
 
 @command("command|info", -2, "loading stale", acl="@connection @slow", group="server",
-         since="2.8.13", summary="Returns information about one, multiple or all commands.",
+         since="2.8.13", summary="Get array of specific Redis command details, or all when no argument is "
+                 "given.",
          complexity="O(N) where N is the number of commands to look up",
          tips=("nondeterministic_output_order",),
          history=(("7.0.0", "Allowed to be called with no argument to get info on all "
@@ -384,8 +385,7 @@ def cmd_command_info(c, argv):
 
 
 @command("command|docs", -2, "loading stale", acl="@connection @slow", group="server",
-         since="7.0.0", summary="Returns documentary information about one, multiple or all "
-                                "commands.",
+         since="7.0.0", summary="Get array of specific Redis command documentation",
          complexity="O(N) where N is the number of commands to look up",
          tips=("nondeterministic_output_order",))
 def cmd_command_docs(c, argv):
@@ -398,7 +398,7 @@ def cmd_command_docs(c, argv):
 
 
 @command("command|list", -2, "loading stale", acl="@connection @slow", group="server",
-         since="7.0.0", summary="Returns a list of command names.",
+         since="7.0.0", summary="Get an array of Redis command names",
          complexity="O(N) where N is the total number of Redis commands",
          tips=("nondeterministic_output_order",))
 def cmd_command_list(c, argv):
@@ -432,7 +432,7 @@ def _list_filter_match(cmd, filt):
 
 
 @command("command|getkeys", -4, "loading stale", acl="@connection @slow", group="server",
-         since="2.8.13", summary="Extracts the key names from an arbitrary command.",
+         since="2.8.13", summary="Extract keys given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command")
 def cmd_command_getkeys(c, argv):
     return enc.bulk_array([k for k, _ in _getkeys_target(c, argv)])
@@ -440,7 +440,7 @@ def cmd_command_getkeys(c, argv):
 
 @command("command|getkeysandflags", -4, "loading stale", acl="@connection @slow",
          group="server", since="7.0.0",
-         summary="Extracts the key names and access flags for an arbitrary command.",
+         summary="Extract keys and access flags given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command")
 def cmd_command_getkeysandflags(c, argv):
     r3 = c.resp3
@@ -471,7 +471,18 @@ _HELP = (
 
 
 @command("command|help", 2, "loading stale", acl="@connection @slow", group="server",
-         since="5.0.0", summary="Returns helpful text about the different subcommands.",
+         since="5.0.0", summary="Show helpful text about the different subcommands",
          complexity="O(1)")
 def cmd_command_help(c, argv):
     return enc.help_reply(argv[0], _HELP)
+
+
+from .connection import arg, set_arguments  # noqa: E402
+
+set_arguments({
+    "command|info": [arg("command-name", "string", flags="optional multiple")],
+    "command|docs": [arg("command-name", "string", flags="optional multiple")],
+    "command|list": [arg("filterby", "oneof", "FILTERBY", flags="optional", args=[
+        arg("module-name", "string", "MODULE"), arg("category", "string", "ACLCAT"),
+        arg("pattern", "pattern", "PATTERN")])],
+})

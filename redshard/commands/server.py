@@ -29,6 +29,7 @@ from ..resp import encoder as enc
 from ..resp.errors import SYNTAX, RespError
 from ..storage import codec
 from ..storage.keyspace import TYPE_OPS
+from .connection import arg, set_arguments, tokens
 from .connection import validate_client_name  # noqa: F401  (kept for older imports)
 from .table import all_commands, command, container
 from .util import parse_int
@@ -882,3 +883,22 @@ def info_text(node, args):
 def cmd_info(c, argv):
     args = [a.decode("latin-1").lower() for a in argv[1:]]
     return enc.verbatim(c.resp3, info_text(c.node, args))
+
+
+_FLUSH_ARGS = [arg("async", "oneof", flags="optional",
+                   args=tokens("ASYNC", "SYNC", since={"ASYNC": "4.0.0", "SYNC": "6.2.0"}))]
+set_arguments({
+    "flushall": _FLUSH_ARGS,
+    "flushdb": _FLUSH_ARGS,
+    "bgsave": [arg("schedule", "pure-token", "SCHEDULE", since="3.2.2", flags="optional")],
+    "shutdown": [arg("nosave_save", "oneof", flags="optional", args=tokens("NOSAVE", "SAVE")),
+                 arg("now", "pure-token", "NOW", since="7.0.0", flags="optional"),
+                 arg("force", "pure-token", "FORCE", since="7.0.0", flags="optional"),
+                 arg("abort", "pure-token", "ABORT", since="7.0.0", flags="optional")],
+    "wait": [arg("numreplicas", "integer"), arg("timeout", "integer")],
+    "config|get": [arg("parameter", "block", flags="multiple",
+                       args=[arg("parameter", "string")])],
+    "config|set": [arg("parameter_value", "block", flags="multiple",
+                       args=[arg("parameter", "string"), arg("value", "string")])],
+    "info": [arg("section", "string", flags="optional multiple")],
+})
