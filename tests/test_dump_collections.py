@@ -407,6 +407,20 @@ def test_listpack_scores_read_like_strtod(r, sanitizing_redis, text, score):
     assert content_ours(r, "k") == ("zset", [(b"m", score)])
 
 
+def test_old_style_double_scores_read_like_sscanf(r, sanitizing_redis):
+    """RDB_TYPE_ZSET scores: the numeric prefix counts (as sscanf "%lg"), none is bad data."""
+    good = payload(b"\x03" + el(2) + es(b"a") + b"\x061.5xyz" + es(b"b") + b"\x03 -2")
+    for c in (r, sanitizing_redis):
+        c.delete("k")
+        assert c.restore("k", 0, good)
+    assert content_ours(r, "k") == content_real(sanitizing_redis, "k") == \
+        ("zset", [(b"b", -2.0), (b"a", 1.5)])
+    bad = payload(b"\x03" + el(1) + es(b"a") + b"\x03xyz")
+    for c in (r, sanitizing_redis):
+        with pytest.raises(redis.ResponseError, match=BAD):
+            c.restore("k2", 0, bad)
+
+
 def test_wrong_checksum_or_version(r, filled):
     p = filled.dump("h:small")
     bad_crc = p[:-1] + bytes(((p[-1] + 1) & 0xFF,))

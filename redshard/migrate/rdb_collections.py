@@ -346,14 +346,30 @@ def _pairs(flat, what):
     return list(zip(flat[0::2], flat[1::2]))
 
 
+def _old_double(r):
+    """Old-style RDB double as Redis's rdbLoadDoubleValue reads it: a length byte (253 nan,
+    254 inf, 255 -inf) then text parsed by sscanf("%lg"): the longest numeric prefix counts,
+    no number at all is bad data."""
+    n = r.byte()
+    if n == 253:
+        raise BadData("NaN score")
+    if n == 254:
+        return _INF
+    if n == 255:
+        return -_INF
+    text = r.take(n)
+    m = _STRTOD.match(text)
+    if m is None:
+        raise BadData("bad double")
+    return parse_score(text)
+
+
 def _load_zset(r):
     n = r.length()
     pairs = []
     for _ in range(n):
         m = r.string()
-        x = r.double_string()
-        if x != x:
-            raise BadData("NaN score")
+        x = _old_double(r)
         pairs.append((m, x))
     _unique([m for m, _ in pairs], "zset members")
     return TYPE_ZSET, _nonempty(pairs)
