@@ -98,6 +98,7 @@ def _fill(rr):
     p.rpush("l:small", *BIN[:6], *INTS, *NONCANON)
     p.rpush("l:big", *[b"elem-%d" % i for i in range(20000)], *BIN)
     p.rpush("l:one", b"x")
+    p.rpush("l:fewnodes", *[b"elem-%d" % (i % 100) for i in range(2500)])
     p.hset("h:small", mapping={b"f%d" % i: v for i, v in enumerate(BIN[1:6] + INTS)})
     p.hset("h:binfield", mapping={bytes(range(40)): b"v", b"": b"empty field", b"n": 1})
     p.hset("h:big", mapping={b"field:%d" % i: b"value:%d" % i for i in range(3000)})
@@ -121,7 +122,7 @@ def _fill(rr):
     p.execute()
 
 
-KEYS = ["l:small", "l:big", "l:one", "h:small", "h:binfield", "h:big", "h:longval", "h:bin256", "s:int16",
+KEYS = ["l:small", "l:big", "l:one", "l:fewnodes", "h:small", "h:binfield", "h:big", "h:longval", "h:bin256", "s:int16",
         "s:int32", "s:int64", "s:noncanon", "s:bin", "s:bigint", "s:big", "z:small", "z:ties",
         "z:longmember", "z:big"]
 
@@ -188,6 +189,21 @@ def test_big_list_has_several_nodes_like_redis(r, filled):
         return out
     assert len(nodes(ours)) > 5
     assert nodes(ours) == nodes(theirs)
+
+
+def test_our_list_nodes_lzf_compressed_when_few(r, filled):
+    """A list of a few nodes goes out with LZF-compressed nodes (as Redis's rdbcompression),
+    a long one with raw nodes; Redis restores both."""
+    for key, compressed in (("l:fewnodes", True), ("l:big", False)):
+        _, ours = roundtrip(filled, r, key)
+        rd = dump.Reader(ours, 1, len(ours) - 10)
+        n = rd.length()
+        kinds = []
+        for _ in range(n):
+            assert rd.length() == 2
+            kinds.append(rd.buf[rd.pos] == 0xC3)
+            rd.string()
+        assert n > 1 and all(k == compressed for k in kinds), (key, n, kinds)
 
 
 def test_lzf_compressed_quicklist_nodes(r, real_redis):
