@@ -33,6 +33,8 @@ TERMINAL = (CANCELLED, FAILED, DONE)
 BATCH_TIMEOUT = 10.0           # seconds to wait for one batch's replies
 MAX_TIMEOUTS = 4               # timeouts in a row on the same first key before failing
 RETRY_ERRORS = (b"TRYAGAIN", b"LOADING", b"BUSY ")
+GROUP_MAX_SLOTS = 256          # slots opened and closed together (small or empty slots)
+GROUP_KEYS_FACTOR = 8          # ... holding at most this many batches of keys in all
 
 # Hook for big collections: type id -> async fn(task, conn, slot, key, meta) -> bytes moved,
 # moving one key in chunks so that no single step holds the event loop for long. Keys whose
@@ -54,7 +56,7 @@ class ExportJob:
         self.rec = rec                 # the persisted dict (see Manager.new_record)
         self.wakeup = trio.Event()
         self.conn = None
-        self.cursor = None             # raw meta key of the last key sent in the current slot
+        self.cursors = {}              # slot -> raw meta key of the last key sent from it
         self.others = {}               # node id -> AsyncConnection (SETSLOT NODE on masters)
         self.last_note = 0.0
         self.rate_t0 = time.monotonic()
@@ -94,16 +96,21 @@ class ExportJob:
             await self._note(force=True)
             while rec["slots_done"] < len(rec["slots"]):
                 await self._wait_if_paused()
-                slot = rec["slots"][rec["slots_done"]]
-                if rec["state"] == CANCELLING and rec.get("opened", -1) != slot:
-                    break                   # the next slot was never opened: nothing to undo
-                rec["current_slot"] = slot
+                done = rec["slots_done"]
+                opened = self._opened()
+                if opened and rec["slots"][done:done + len(opened)] == opened:
+                    group = opened              # the group a restart or a cancel left open
+                elif rec["state"] == CANCELLING:
+                    break                       # the next slots were never opened
+                else:
+                    group = self._next_group()
+                rec["current_slot"] = group[0]
                 self.save()
-                if not await self._move_slot(slot):
-                    break                   # cancelled, the slot was handed back
-                rec["slots_done"] += 1
-                rec["opened"] = -1
-                self.manager.stats.slots_exported += 1
+                if not await self._move_group(group):
+                    break                       # cancelled, the group was handed back
+                rec["slots_done"] += len(group)
+                rec["opened"] = []
+                self.manager.stats.slots_exported += len(group)
                 self.save()
                 await self._note()
             if rec["state"] == CANCELLING:
@@ -128,6 +135,38 @@ class ExportJob:
             self.others = {}
         await self._note(force=True)
         self._drop_conn()
+
+    def _opened(self):
+        """The slots of the group that is open (IMPORTING/MIGRATING may be set), [] if none
+        (records of older versions kept one slot number, -1 for none)."""
+        o = self.rec.get("opened", [])
+        if isinstance(o, int):
+            return [o] if o >= 0 else []
+        return list(o)
+
+    def _next_group(self):
+        """The next slots to move together: consecutive slots of the job holding at most
+        GROUP_KEYS_FACTOR batches of keys in all, at most GROUP_MAX_SLOTS of them (a slot with
+        more keys goes alone). A group is opened, emptied and closed as one: a handful of
+        pipelined commands and nodes.conf writes for the lot instead of per slot."""
+        rec = self.rec
+        ks = self.node.ks
+        slots = rec["slots"]
+        cfg = self.node.config
+        limit = max(1, cfg["migrate-batch-keys"]) * GROUP_KEYS_FACTOR
+        if cfg["migrate-max-keys-per-second"]:      # throttled: about a second's worth at most
+            limit = min(limit, cfg["migrate-max-keys-per-second"])
+        i = rec["slots_done"]
+        group = []
+        nkeys = 0
+        while i < len(slots) and len(group) < GROUP_MAX_SLOTS:
+            n = ks.count_in_slot(0, slots[i])
+            if group and nkeys + n > limit:
+                break
+            group.append(slots[i])
+            nkeys += n
+            i += 1
+        return group
 
     async def _wait_if_paused(self):
         rec = self.rec
@@ -203,114 +242,149 @@ class ExportJob:
         except (OSError, trio.TooSlowError, JobFailed):
             self._drop_conn()
 
-    # -- one slot ----------------------------------------------------------------------------
-    async def _move_slot(self, slot):
-        """Move one slot; True when it now belongs to the target, False when a cancel handed
-        it back (the target had none of its keys)."""
+    # -- one group of slots -------------------------------------------------------------------
+    async def _pipeline_target(self, commands):
+        """Send commands to the target in one write and read every reply (one round trip)."""
+        if not commands:
+            return []
+        conn = await self._connection()
+        try:
+            with trio.fail_after(BATCH_TIMEOUT):
+                await conn.send(b"".join(encode_command(c) for c in commands))
+                return [await conn.read_reply() for _ in commands]
+        except (OSError, trio.TooSlowError) as e:
+            self._drop_conn()
+            raise JobFailed("target %s did not answer %s: %r"
+                            % (self.rec["target"], commands[0][:2], e))
+
+    async def _target_setslots(self, action, node_id, slots):
+        r = await self._call_target(b"CLUSTER", b"SETSLOTS", action, node_id,
+                                    *[b"%d" % s for s in slots])
+        if isinstance(r, ReplyError):
+            raise JobFailed("target refused CLUSTER SETSLOTS: %s" % r.msg.decode())
+        return r
+
+    def _local_setslots(self, action, node_id, slots):
+        if not slots:
+            return []
+        r = local.run(self.node, b"CLUSTER", b"SETSLOTS", action, node_id,
+                      *[b"%d" % s for s in slots])
+        if isinstance(r, ReplyError):
+            raise JobFailed("CLUSTER SETSLOTS here failed: %s" % r.msg.decode())
+        return r
+
+    async def _move_group(self, group):
+        """Move a group of slots; True when they all belong to the target now, False when a
+        cancel handed them all back (the target had none of their keys)."""
         node = self.node
         rec = self.rec
-        me = local.myself(local.cluster_nodes(node))
-        if slot not in me.slots:
+        st = node.cluster
+        me = st.myself
+        mine = [s for s in group if st.owner[s] is me]
+        if not mine:
             return True                 # already handed over (restart after SETSLOT NODE here)
-        rec["opened"] = slot
+        rec["opened"] = list(group)
         self.save()
-        r = await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"IMPORTING",
-                                    rec["source"])
-        if isinstance(r, ReplyError):
-            if b"already the owner" in r.msg:
-                await self._close_slot(slot)
-                return True
-            await self._try_abandon(slot)
-            raise JobFailed("target refused to import slot %d: %s" % (slot, r.msg.decode()))
-        r = local.run(node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"MIGRATING", rec["target"])
-        if isinstance(r, ReplyError):
-            await self._try_abandon(slot)
-            raise JobFailed("cannot set slot %d migrating here: %s" % (slot, r.msg.decode()))
-        finishing = False               # a cancel found keys on the target: finish the slot
-        self.cursor = None
+        replies = await self._target_setslots(b"IMPORTING", rec["source"], mine)
+        refused = [(s, r) for s, r in zip(mine, replies) if isinstance(r, ReplyError)
+                   and b"already the owner" not in r.msg]
+        if refused:
+            await self._try_abandon(mine)
+            s, r = refused[0]
+            raise JobFailed("target refused to import slot %d: %s" % (s, r.msg.decode()))
+        replies = self._local_setslots(b"MIGRATING", rec["target"], mine)
+        for s, r in zip(mine, replies):
+            if isinstance(r, ReplyError):
+                await self._try_abandon(mine)
+                raise JobFailed("cannot set slot %d migrating here: %s" % (s, r.msg.decode()))
+        finishing = False               # a cancel found keys on the target: finish the group
+        self.cursors = {}
+        ks = node.ks
         try:
             while True:
                 if rec["state"] in (PAUSING, PAUSED):
                     await self._wait_if_paused()
                 if rec["state"] == CANCELLING and not finishing:
-                    if await self._try_abandon(slot):
+                    if await self._try_abandon(mine):
                         return False
                     finishing = True
-                if node.ks.count_in_slot(0, slot) == 0:
+                if not any(ks.count_in_slot(0, s) for s in mine):
                     break
-                await self._move_batch(slot)
+                await self._move_batch(mine)
         except JobFailed as e:
-            if not await self._try_abandon(slot):
-                raise JobFailed("%s; slot %d left MIGRATING (some of its keys are on the "
+            if not await self._try_abandon(mine):
+                raise JobFailed("%s; slot(s) %s left MIGRATING (some of their keys are on the "
                                 "target, ASK reaches them): resume the job or run a fix"
-                                % (e, slot))
+                                % (e, self.manager.ranges_text(mine)))
             raise
-        await self._close_slot(slot)
+        await self._close_group(mine)
         return True
 
-    async def _try_abandon(self, slot):
-        """Hand an open slot back when the target holds none of its keys: STABLE on the target
-        (it stops accepting ASKING writes), check again that it is empty, then STABLE here.
-        False (slot left open) when the target has keys of it or cannot be asked."""
+    async def _try_abandon(self, slots):
+        """Hand open slots back when the target holds none of their keys: STABLE on the target
+        (it stops accepting ASKING writes), check again that they are empty, then STABLE here.
+        False (slots left open) when the target has keys of one of them or cannot be asked."""
         rec = self.rec
+        count = [[b"CLUSTER", b"COUNTKEYSINSLOT", b"%d" % s] for s in slots]
         try:
-            n = await self._call_target(b"CLUSTER", b"COUNTKEYSINSLOT", b"%d" % slot)
-            if n != 0:
+            if any(n != 0 for n in await self._pipeline_target(count)):
                 return False
-            await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"STABLE")
-            n = await self._call_target(b"CLUSTER", b"COUNTKEYSINSLOT", b"%d" % slot)
-            if n != 0:
-                await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"IMPORTING",
-                                        rec["source"])
+            await self._target_setslots(b"STABLE", b"-", slots)
+            if any(n != 0 for n in await self._pipeline_target(count)):
+                await self._target_setslots(b"IMPORTING", rec["source"], slots)
                 return False
         except JobFailed:
             return False
-        local.run(self.node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"STABLE")
-        rec["opened"] = -1
+        self._local_setslots(b"STABLE", b"-", slots)
+        rec["opened"] = []
         self.save()
         return True
 
-    async def _close_slot(self, slot):
-        """The slot is empty here: give it to the target everywhere (target first)."""
+    async def _close_group(self, slots):
+        """The slots are empty here: give them to the target everywhere (target first: it
+        bumps its epoch once and broadcasts), then here, then on every other master."""
         node = self.node
         target = self.rec["target"]
-        r = await self._call_target(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", target)
-        if isinstance(r, ReplyError):
-            raise JobFailed("target refused SETSLOT %d NODE: %s" % (slot, r.msg.decode()))
-        r = local.run(node, b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", target)
-        if isinstance(r, ReplyError) and b"only with masters" not in r.msg:
-            raise JobFailed("SETSLOT %d NODE here failed: %s" % (slot, r.msg.decode()))
-        nodes = local.cluster_nodes(node)
-        others = [v for v in nodes.values() if v.is_master and not v.is_myself
-                  and v.id != target and not v.failed]
+        for s, r in zip(slots, await self._target_setslots(b"NODE", target, slots)):
+            if isinstance(r, ReplyError):
+                raise JobFailed("target refused SETSLOT %d NODE: %s" % (s, r.msg.decode()))
+        for s, r in zip(slots, self._local_setslots(b"NODE", target, slots)):
+            if isinstance(r, ReplyError) and b"only with masters" not in r.msg:
+                raise JobFailed("SETSLOT %d NODE here failed: %s" % (s, r.msg.decode()))
+        st = node.cluster
+        others = [v for v in st.nodes.values() if v is not st.myself and v.id != target
+                  and "master" in v.flags and "fail" not in v.flags
+                  and "noaddr" not in v.flags and "handshake" not in v.flags]
         if others:
             async with trio.open_nursery() as n:
                 for v in others:
-                    n.start_soon(self._setslot_remote, v, slot, target)
+                    n.start_soon(self._setslots_remote, v, slots, target)
 
-    async def _setslot_remote(self, v, slot, target):
-        """SETSLOT NODE on another master (best effort: it also learns it from the bus)."""
+    async def _setslots_remote(self, v, slots, target):
+        """SETSLOTS NODE on another master (best effort: it also learns it from the bus)."""
         conn = self.others.get(v.id)
         try:
             with trio.fail_after(3):
                 if conn is None or conn.closed:
-                    conn = await AsyncConnection.open(v.host, v.port)
+                    conn = await AsyncConnection.open(v.ip, v.port)
                     self.others[v.id] = conn
                     pw = self.node.config["requirepass"]
                     if pw:
                         await conn.call(b"AUTH", pw)
-                await conn.call(b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", target)
+                await conn.call(b"CLUSTER", b"SETSLOTS", b"NODE", target,
+                                *[b"%d" % s for s in slots])
         except (OSError, trio.TooSlowError):
             if conn is not None:
                 conn.close()
             self.others.pop(v.id, None)
 
-    def _next_keys(self, slot, count):
-        """Up to `count` keys of the slot after the cursor (the last key sent), so a batch does
+    def _slot_keys(self, slot, count):
+        """Up to `count` keys of the slot after its cursor (the last key sent), so a batch does
         not rescan the tombstones of keys already moved; wraps around when it reaches the end
         (keys a failed batch left here are retried)."""
         prefix = slot_prefix(M, 0, slot)
-        start = self.cursor + b"\x00" if self.cursor is not None else prefix
+        cursor = self.cursors.get(slot)
+        start = cursor + b"\x00" if cursor is not None else prefix
         keys = []
         for k in self.node.engine.iterator(start=start, stop=prefix_end(prefix),
                                            include_value=False):
@@ -318,14 +392,26 @@ class ExportJob:
             if len(keys) >= count:
                 break
         if keys:
-            self.cursor = prefix + keys[-1]
-        elif self.cursor is not None:
-            self.cursor = None
-            return self._next_keys(slot, count)
+            self.cursors[slot] = prefix + keys[-1]
+        elif cursor is not None:
+            del self.cursors[slot]
+            return self._slot_keys(slot, count)
         return keys
 
-    async def _move_batch(self, slot):
-        """Send one batch of the slot's keys, delete the acknowledged ones here."""
+    def _next_keys(self, slots, count):
+        """Up to `count` (key, slot) pairs from the slots of the group, in order."""
+        ks = self.node.ks
+        out = []
+        for s in slots:
+            if len(out) >= count:
+                break
+            if ks.count_in_slot(0, s):
+                out.extend((k, s) for k in self._slot_keys(s, count - len(out)))
+        return out
+
+    async def _move_batch(self, slots):
+        """Send one batch of keys of the group's slots (one round trip), delete the
+        acknowledged ones here in one write batch."""
         node = self.node
         ks = node.ks
         cfg = node.config
@@ -336,10 +422,11 @@ class ExportJob:
             batch = max(1, min(batch, limit_keys // 10 or 1))
         t0 = time.monotonic()
         keys = []
+        kslots = []
         parts = []
         now = now_ms()
         nbytes = 0
-        for key in self._next_keys(slot, batch):
+        for key, slot in self._next_keys(slots, batch):
             meta = ks.lookup(0, key, slot)
             if meta is None:
                 continue                # expired on the way
@@ -356,6 +443,7 @@ class ExportJob:
             cmd = encode_command([b"RESTORE-ASKING", key, b"%d" % ttl, payload, b"REPLACE"])
             nbytes += len(cmd)
             keys.append(key)
+            kslots.append(slot)
             parts.append(cmd)
             if limit_bytes and nbytes >= max(limit_bytes // 10, 1):
                 break
@@ -367,7 +455,7 @@ class ExportJob:
         moved = 0
         try:
             replies = await self._send_batch(b"".join(parts), len(keys), keys[0])
-            for key, r in zip(keys, replies):
+            for key, slot, r in zip(keys, kslots, replies):
                 if not isinstance(r, ReplyError):
                     ks.delete(0, key, slot)
                     moved += 1
@@ -380,7 +468,7 @@ class ExportJob:
         st = self.manager.stats
         st.keys_exported += moved
         st.bytes_exported += nbytes
-        for r in replies:
+        for slot, r in zip(kslots, replies):
             if isinstance(r, ReplyError):
                 self._target_error(slot, r)
         if time.monotonic() - rec.get("_saved", 0) > 1:
