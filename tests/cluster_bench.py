@@ -7,8 +7,8 @@ redis-cli does (ADDSLOTSRANGE + SET-CONFIG-EPOCH on each node, MEET of every nod
 first one only, so gossip must introduce the others), time until every node knows every other
 and agrees on the slots, and until cluster_state:ok everywhere; then, idle, sample over
 `--seconds` the CPU of each process (/proc/PID/stat utime+stime) and the bus counters of
-CLUSTER INFO (cluster_stats_bytes_sent, cluster_stats_messages_sent). With 3 nodes it also times
-`redis-cli --cluster create` on fresh nodes. The helpers are used by tests/test_cluster_scale.py."""
+CLUSTER INFO (cluster_stats_bytes_sent, cluster_stats_messages_sent). For each size it also
+times `redis-cli --cluster create` on fresh nodes. The helpers are used by tests/test_cluster_scale.py."""
 
 import os
 import sys
@@ -53,8 +53,8 @@ def measure_idle(nodes, seconds):
             "msgs_s": sum(msgs) / n, "msg_bytes": sum(sent) / max(sum(msgs), 1e-9)}
 
 
-def time_create(timeout):
-    nodes = start_nodes(3, timeout=timeout, parallel=True)
+def time_create(size, timeout):
+    nodes = start_nodes(size, timeout=timeout, parallel=True)
     try:
         t0 = time.time()
         p = redis_cli("--cluster", "create", *["127.0.0.1:%d" % n.port for n in nodes],
@@ -94,10 +94,11 @@ def main(argv):
         elif argv[i] == "--seconds":
             seconds = float(argv[i + 1])
         i += 2
-    for t in timeouts:
-        took, ok = time_create(t)
-        print("redis-cli --cluster create, 3 masters, node-timeout %d: %.2f s, "
-              "cluster_state:ok on all %.2f s later" % (t, took, ok), flush=True)
+    for size in sizes:
+        for t in timeouts:
+            took, ok = time_create(size, t)
+            print("redis-cli --cluster create, %d masters, node-timeout %d: %.2f s, "
+                  "cluster_state:ok on all %.2f s later" % (size, t, took, ok), flush=True)
     print("| nodes | node-timeout | start | all known + agree | state ok | CPU %/node (max) "
           "| bus bytes/s/node | msgs/s/node | bytes/msg |")
     print("|---|---|---|---|---|---|---|---|---|")
