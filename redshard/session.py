@@ -48,19 +48,24 @@ class Client:
         self.out = None
 
     def flags(self):
+        """CLIENT LIST flags in Redis 7.0's order (T is Redis 7.2's NO-TOUCH)."""
         f = ""
+        if self.monitor:
+            f += "O"
+        if getattr(self, "subscriptions", None):
+            f += "P"
         if self.multi:
             f += "x"
         if self.blocked:
             f += "b"
-        if self.monitor:
-            f += "O"
-        if self.readonly:
-            f += "r"
-        if self.asking:
-            f += "A"
+        if self.watch_dirty:
+            f += "d"
         if self.close_after_reply:
             f += "c"
+        if self.killed:
+            f += "A"
+        if self.readonly:
+            f += "r"
         if self.no_evict:
             f += "e"
         if self.no_touch:

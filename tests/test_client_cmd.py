@@ -213,3 +213,22 @@ def test_names_and_ids(node):
     age = [x for x in r.client_list() if x["name"] == "app-1"][0]
     assert int(age["idle"]) <= 1 and age["cmd"] == "client|list"
     time.sleep(0.01)
+
+
+def test_transaction_flags_match_redis(node, real_redis):
+    got = []
+    for port in (node.port, real_redis.port):
+        a, b = RawConn(port), RawConn(port)
+        a.cmd("WATCH", "wk")
+        b.cmd("SET", "wk", "1")
+        a.cmd("MULTI")
+        line = [x for x in _body(b.cmd("CLIENT", "LIST")).split(b"\n") if b"cmd=multi" in x][0]
+        flags = [x for x in line.split() if x.startswith(b"flags=")]
+        a.cmd("DISCARD")
+        a.cmd("CLIENT", "NO-EVICT", "on")
+        a.cmd("READONLY")
+        own = [x for x in _body(a.cmd("CLIENT", "INFO")).split() if x.startswith(b"flags=")]
+        got.append((flags, own))
+        b.cmd("DEL", "wk")
+    assert got[0] == got[1]
+    assert got[0][0] == [b"flags=xd"]
