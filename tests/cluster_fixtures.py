@@ -101,7 +101,7 @@ def wait_state_ok(nodes, timeout=20.0):
     raise AssertionError("cluster_state not ok")
 
 
-def form_cluster(nodes, ranges=None):
+def form_cluster(nodes, ranges=None, timeout=20.0):
     """Assign slots, distinct epochs, MEET everyone with the first node, wait for agreement."""
     ranges = ranges or split_slots(len(nodes))
     for i, n in enumerate(nodes):
@@ -112,8 +112,8 @@ def form_cluster(nodes, ranges=None):
         c.execute_command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
     for n in nodes[1:]:
         n.client().execute_command("CLUSTER", "MEET", "127.0.0.1", nodes[0].port)
-    took = wait_agree(nodes)
-    wait_state_ok(nodes)
+    took = wait_agree(nodes, timeout)
+    wait_state_ok(nodes, timeout)
     return took
 
 
