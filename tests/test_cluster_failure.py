@@ -10,7 +10,8 @@ the slot-owning masters goes `fail` without ever reaching FAIL (no quorum) for t
 
 import time
 
-from cluster_fixtures import form_cluster, split_slots, start_nodes, stop_nodes
+from cluster_fixtures import (ANSI, form_cluster, redis_cli, split_slots, start_nodes,
+                              stop_nodes)
 from servers import RawConn
 from redshard.cluster.keyslot import keyslot
 
@@ -150,6 +151,15 @@ def test_kill9_fail_then_rejoin():
         assert vb.conn.cmd("GET", a_key) == b"-MOVED %d 127.0.0.1:%d\r\n" % (
             keyslot(a_key), a.port)
         assert View(victim).conn.cmd("GET", victim_key) == b"$-1\r\n"
+        # and the real redis-cli finds a healthy cluster again
+        p = redis_cli("--cluster", "check", "127.0.0.1:%d" % a.port)
+        out = ANSI.sub(b"", p.stdout).decode()
+        assert p.returncode == 0, out
+        assert "[OK] All nodes agree about slots configuration." in out
+        assert "[OK] All 16384 slots covered." in out
+        # the 4 masters are listed, the key set on a is counted
+        assert out.count(" slots | 0 slaves.") == 4, out
+        assert "[OK] 1 keys in 4 masters." in out, out
     finally:
         stop_nodes(nodes)
 
