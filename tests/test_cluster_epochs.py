@@ -65,11 +65,15 @@ class Sim:
             self.inb[j, i] = inb
 
     def close(self):
+        from redshard.cluster import nodesconf
         for n in self.nodes:
             try:
                 n.engine.close()
             except Exception:
                 pass
+            fd = nodesconf._locks.pop(n.cluster.conf_path, None)
+            if fd is not None:
+                os.close(fd)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def view(self, i, j):
