@@ -70,6 +70,7 @@ class Node:
         self.info_sections = {}      # extra INFO sections: name -> fn(node) -> list of lines
         self.on_client_close = []    # callables(client)
         self.frozen = {}             # (db, key) -> trio.Event: keys whose migration is in flight
+        self.client_pause = None     # (until time.time(), "all"|"write") set by CLIENT PAUSE
         self.nursery = None
         self.shutdown_requested = None
         self.listen_socks = []
@@ -110,6 +111,8 @@ class Node:
                 if c.multi:
                     c.multi_error = True
                 return r
+        if self.client_pause is not None and self._paused_for(c, cmd):
+            return self._after_pause(c, argv)
         if c.multi and cmd.name not in MULTI_CONTROL and (
                 cmd.parent is None or cmd.parent.name not in MULTI_CONTROL):
             if "no_multi" in cmd.flags:
@@ -117,6 +120,37 @@ class Node:
             c.multi_queue.append((cmd, argv))
             return enc.QUEUED
         return self.call(c, cmd, argv)
+
+    def _paused_for(self, c, cmd):
+        """CLIENT PAUSE: whether `cmd` must wait (ALL: every command; WRITE: commands that may
+        write, and an EXEC whose queue holds one), as Redis's processCommand decides."""
+        until, mode = self.client_pause
+        if time.time() >= until:
+            self.client_pause = None
+            return False
+        if mode == "all":
+            return True
+        if "write" in cmd.flags or "may_replicate" in cmd.flags:
+            return True
+        if cmd.name == "exec" and c.multi:
+            return any("write" in q.flags or "may_replicate" in q.flags
+                       for q, _ in c.multi_queue)
+        return False
+
+    async def _after_pause(self, c, argv):
+        """Postpone a command until the pause ends (CLIENT UNPAUSE or its timeout)."""
+        c.blocked = True
+        try:
+            while self.client_pause is not None and time.time() < self.client_pause[0]:
+                await trio.sleep(min(0.01, max(0.0, self.client_pause[0] - time.time())))
+        finally:
+            c.blocked = False
+        self.client_pause = None if (self.client_pause is not None and
+                                     time.time() >= self.client_pause[0]) else self.client_pause
+        r = self.execute(c, argv)
+        if r is not None and type(r) is not bytes:
+            r = await r
+        return r
 
     def call(self, c, cmd, argv):
         """Execute a resolved command (also used by EXEC for queued commands)."""
@@ -317,6 +351,9 @@ class Node:
                     break
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                ka = self.config["tcp-keepalive"]
+                if ka > 0:
+                    _keepalive(sock, ka)
                 nursery.start_soon(handler, sock, addr)
 
     async def _cron(self):
@@ -330,11 +367,24 @@ class Node:
             now = time.monotonic()
             if now - last_sync >= 1.0:
                 last_sync = now
+                self._close_idle_clients()
                 if self.engine.fsync == "everysec":
                     self.engine.sync_tick()
             self.ops_samples.append((now, self.stats["total_commands_processed"]))
             if len(self.ops_samples) > 16:
                 del self.ops_samples[0]
+
+    def _close_idle_clients(self):
+        """`timeout N`: close clients idle for more than N seconds (not blocked or MONITOR ones,
+        as Redis's clientsCronHandleTimeout)."""
+        limit = self.config["timeout"]
+        if not limit:
+            return
+        now = time.time()
+        for c in list(self.clients.values()):
+            if not c.blocked and not c.monitor and now - c.last_interaction > limit:
+                self.log.verbose("Closing idle client")
+                self.kill_client(c)
 
     def instantaneous_ops(self):
         s = self.ops_samples
@@ -413,6 +463,17 @@ def _monitor_repr(a):
         else:
             out.append("\\x%02x" % ch)
     return "".join(out)
+
+
+def _keepalive(sock, interval):
+    """As Redis's anetKeepAlive: probes after `interval` s idle, every interval/3 s, 3 probes."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except (OSError, AttributeError):
+        pass
 
 
 def run(config):
