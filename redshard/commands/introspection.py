@@ -8,6 +8,7 @@ first/last/step key positions; commands with a `getkeys` function are `movableke
 
 from ..resp import encoder as enc
 from ..resp.errors import SYNTAX, RespError
+from ._docs_generic import DOC_EXTRA
 from .keys import glob_matcher
 from .table import all_commands, command, container, lookup
 from .util import parse_int
@@ -191,6 +192,8 @@ def command_docs(cmd, resp3):
     if cmd.doc_flags:
         pairs.append(("doc_flags", _statuses(resp3, [f for f in ("deprecated", "syscmd")
                                                      if f in cmd.doc_flags])))
+    for f, text in DOC_EXTRA.get(cmd.fullname, ()):
+        pairs.append((f, enc.bulk(text.encode())))
     if cmd.history:
         pairs.append(("history", enc.set_(resp3, [
             enc.array([enc.bulk(v.encode()), enc.bulk(t.encode())]) for v, t in cmd.history])))

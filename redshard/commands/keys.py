@@ -576,7 +576,8 @@ def cmd_randomkey(c, argv):
 
 # -- OBJECT -----------------------------------------------------------------------------------
 container("object", -2, acl="@slow", group="generic", since="2.2.3",
-          summary="A container for object introspection commands.")
+          summary="A container for object introspection commands",
+          complexity="Depends on subcommand.")
 
 
 def string_encoding(meta):
@@ -594,6 +595,7 @@ def string_encoding(meta):
 
 
 @command("object|encoding", 3, "readonly", 2, 2, 1, "@keyspace @read @slow", group="generic",
+         tips=("nondeterministic_output",), key_specs=[key_spec("RO", index=2)],
          since="2.2.3", summary="Returns the internal encoding of a Redis object.")
 def cmd_object_encoding(c, argv):
     ks = c.ks
@@ -612,6 +614,7 @@ def cmd_object_encoding(c, argv):
 
 
 @command("object|refcount", 3, "readonly", 2, 2, 1, "@keyspace @read @slow", group="generic",
+         tips=("nondeterministic_output",), key_specs=[key_spec("RO", index=2)],
          since="2.2.3", summary="Returns the reference count of a value of a key.")
 def cmd_object_refcount(c, argv):
     meta = c.ks.lookup(c.db, argv[2])
@@ -625,6 +628,7 @@ def cmd_object_refcount(c, argv):
 
 
 @command("object|idletime", 3, "readonly", 2, 2, 1, "@keyspace @read @slow", group="generic",
+         tips=("nondeterministic_output",), key_specs=[key_spec("RO", index=2)],
          since="2.2.3", summary="Returns the time since the last access to a Redis object.")
 def cmd_object_idletime(c, argv):
     meta = c.ks.lookup(c.db, argv[2])
@@ -638,6 +642,7 @@ def cmd_object_idletime(c, argv):
 
 
 @command("object|freq", 3, "readonly", 2, 2, 1, "@keyspace @read @slow", group="generic",
+         tips=("nondeterministic_output",), key_specs=[key_spec("RO", index=2)],
          since="4.0.0", summary="Returns the logarithmic access frequency counter of a Redis "
                                 "object.")
 def cmd_object_freq(c, argv):
@@ -705,3 +710,8 @@ def cmd_restore(c, argv):
 def cmd_restore_asking(c, argv):
     restore_command(c, argv, keyslot(argv[1]))
     return enc.OK
+
+
+from ._docs_generic import apply_docs  # noqa: E402
+
+apply_docs(__name__)

@@ -618,3 +618,8 @@ def cmd_lcs(c, argv):
         return enc.map_(c.resp3, [(enc.bulk(b"matches"), enc.array(ranges)),
                                   (enc.bulk(b"len"), enc.integer(total))])
     return enc.bulk(bytes(result))
+
+
+from ._docs_generic import apply_docs  # noqa: E402
+
+apply_docs(__name__)

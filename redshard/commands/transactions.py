@@ -128,3 +128,8 @@ def cmd_watch(c, argv):
 def cmd_unwatch(c, argv):
     c.unwatch_all()
     return enc.OK
+
+
+from ._docs_generic import apply_docs  # noqa: E402
+
+apply_docs(__name__)
