@@ -869,6 +869,10 @@ def _zremrange(c, argv, rangetype):
             end = size - 1
         keys = z.rank_slice(start, end)
         _remove_keys(z, keys)
+        if start == 0:
+            z.popped(keys)
+        if end == size - 1:
+            z.popped(keys[::-1], True)
         removed = len(keys)
     if removed:
         store(c.ks, c.db, slot, key, TYPE_ZSET, z.meta_out(), meta)
@@ -932,6 +936,7 @@ def zpop(c, keys, maxpop, count, emitkey, nested, nil_when_empty):
             out.append(b"*2\r\n$%d\r\n%s\r\n" % (len(m), m) + sc)
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(m), m) + sc)
+    z.popped(zkeys, maxpop)
     store(ks, db, slot, key, TYPE_ZSET, z.meta_out(), meta)
     n = len(zkeys)
     if not emitkey:

@@ -50,6 +50,22 @@ def enc_next(enc):
     return U64.pack(U64.unpack(enc)[0] + 1)
 
 
+# Bounds hints per set version (score-index prefix -> key): no live score-index key of that
+# version sorts below _LO[zp] / above _HI[zp]. Pops and removals from the ends leave LevelDB
+# tombstones there; walks from an end start at the hint instead of stepping over them (without
+# it, ZPOPMIN after N pops costs O(N)). Inserts through ZSet widen the hints; new versions
+# (DEL/overwrite, COPY, RESTORE, migration imports) start with none.
+_LO = {}
+_HI = {}
+_HINTS_MAX = 20000
+
+
+def _hint(d, zp, k):
+    if len(d) >= _HINTS_MAX and zp not in d:
+        d.clear()
+    d[zp] = k
+
+
 class ZSet:
     """The live version of one sorted-set key (meta may be None for a new key: pass `meta`
     from collections.fresh_meta then)."""
@@ -73,16 +89,31 @@ class ZSet:
     def get_enc(self, member):
         return self.e.get(self.sp + member)
 
+    def _widen(self, zk):
+        zp = self.zp
+        lo = _LO.get(zp)
+        if lo is not None and zk < lo:
+            _LO[zp] = zk
+        hi = _HI.get(zp)
+        if hi is not None and zk > hi:
+            _HI[zp] = zk
+
     def insert(self, member, enc):
         self.e.put(self.sp + member, enc)
-        self.e.put(self.zp + (ZERO if enc == NEG0 else enc) + member, b"")
+        zk = self.zp + (ZERO if enc == NEG0 else enc) + member
+        self.e.put(zk, b"")
         self.size += 1
+        if _LO or _HI:
+            self._widen(zk)
 
     def update(self, member, old_enc, enc):
         e = self.e
         e.delete(self.zp + (ZERO if old_enc == NEG0 else old_enc) + member)
         e.put(self.sp + member, enc)
-        e.put(self.zp + (ZERO if enc == NEG0 else enc) + member, b"")
+        zk = self.zp + (ZERO if enc == NEG0 else enc) + member
+        e.put(zk, b"")
+        if _LO or _HI:
+            self._widen(zk)
 
     def remove(self, member, enc):
         e = self.e
@@ -116,18 +147,40 @@ class ZSet:
         the nearer end."""
         cnt = b - a + 1
         if a <= self.size - 1 - b:
-            it = self.e.iterator(prefix=self.zp, include_value=False)
-            return list(islice(it, a, a + cnt))
-        it = self.e.iterator(prefix=self.zp, include_value=False, reverse=True)
+            return list(islice(self.walk(), a, a + cnt))
         skip = self.size - 1 - b
-        out = list(islice(it, skip, skip + cnt))
+        out = list(islice(self.walk(True), skip, skip + cnt))
         out.reverse()
         return out
 
+    def walk(self, reverse=False):
+        """All score-index keys from the low (or high) end, starting at the bounds hint; the
+        first key seen becomes the new hint."""
+        zp = self.zp
+        if not reverse:
+            it = self.e.iterator(start=_LO.get(zp, zp), stop=prefix_end(zp),
+                                 include_value=False)
+        else:
+            hi = _HI.get(zp)
+            if hi is None:
+                it = self.e.iterator(prefix=zp, include_value=False, reverse=True)
+            else:
+                it = self._rev(zp, True, hi, True, False)
+        first = True
+        for k in it:
+            if first:
+                _hint(_HI if reverse else _LO, zp, k)
+                first = False
+            yield k
+
+    def popped(self, keys, reverse=False):
+        """`keys` (from an end) were deleted: the last of them bounds what is left."""
+        if keys:
+            _hint(_HI if reverse else _LO, self.zp, keys[-1])
+
     def first(self, n, reverse=False):
         """The first (or last) n score-index keys."""
-        it = self.e.iterator(prefix=self.zp, include_value=False, reverse=reverse)
-        return list(islice(it, n))
+        return list(islice(self.walk(reverse), n))
 
     def score_bounds(self, lo, lox, hi, hix):
         """(start, stop) score-index keys of a score range (stop exclusive), or None if empty."""
@@ -171,7 +224,7 @@ class ZSet:
             return None
         zk = self.zp + (ZERO if enc == NEG0 else enc) + member
         if not reverse:
-            it = self.e.iterator(start=self.zp, stop=zk, include_value=False)
+            it = self.e.iterator(start=_LO.get(self.zp, self.zp), stop=zk, include_value=False)
         else:
             it = self.e.iterator(start=zk, stop=prefix_end(self.zp), include_value=False,
                                  include_start=False)
