@@ -15,7 +15,7 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import NOT_INTEGER, OVERFLOW, RespError, SYNTAX
 from ..storage.codec import TYPE_HASH, U64, sub_prefix
-from ..storage.collections import (BIG, all_items, fresh_meta, prefix, random_one, random_picks,
+from ..storage.collections import (after_deletes, BIG, all_items, fresh_meta, prefix, random_one, random_picks,
                                    size_of, store, write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
@@ -54,6 +54,8 @@ def _hset_pairs(c, key, argv, start):
     max_entries, max_value = _limits(c)
     put = ks.put_raw
     n = len(argv)
+    if _GETALL:
+        invalidate(ks, db, key)
     if old is None:
         meta = fresh_meta(ks, TYPE_HASH)
         p = prefix(db, slot, key, meta)
@@ -151,6 +153,8 @@ def _set_one(c, key, slot, old, field, value):
         size = size_of(old)
         big = old[25:26] == BIG
         new = None
+    if _GETALL:
+        invalidate(ks, db, key)
     k = prefix(db, slot, key, meta) + field
     if new is None:
         new = ks.e.get(k) is None
@@ -224,6 +228,8 @@ def cmd_hdel(c, argv):
     old = write_lookup(ks, db, key, slot, TYPE_HASH)
     if old is None:
         return enc.ZERO
+    if _GETALL:
+        invalidate(ks, db, key)
     p = prefix(db, slot, key, old)
     get = ks.e.get
     deleted = 0
@@ -233,8 +239,9 @@ def cmd_hdel(c, argv):
             ks.delete_raw(k)
             deleted += 1
     if deleted:
-        store(ks, db, slot, key, TYPE_HASH, old[:17] + U64.pack(size_of(old) - deleted) +
-              old[25:], old)
+        meta = after_deletes(ks, db, slot, key, old[:17] + U64.pack(size_of(old) - deleted) +
+                             old[25:], deleted)
+        store(ks, db, slot, key, TYPE_HASH, meta, old)
     return enc.integer(deleted)
 
 
@@ -301,19 +308,61 @@ def cmd_hstrlen(c, argv):
     return enc.ZERO if v is None else enc.integer(len(v))
 
 
+# HGETALL replies of big hashes, kept while the hash is unchanged: (db, key) -> (meta, pairs,
+# encoded pairs). An entry is used only while the key's live meta (version, size, expiry) is
+# the same bytes, and every in-place change of a hash's fields (the write commands of this
+# module: _hset_pairs, _set_one, HDEL) drops it; anything else that replaces a hash writes a
+# new version. Code elsewhere that changes a hash's field records in place must call
+# `invalidate(ks, db, key)`.
+_GETALL = {}
+_GETALL_MIN = 64                 # fields
+_GETALL_MAX_BYTES = 32 << 20
+_getall_bytes = 0
+
+
+def invalidate(ks, db, key):
+    _drop((id(ks), db, key))
+
+
+def _drop(ck):
+    global _getall_bytes
+    ent = _GETALL.pop(ck, None)
+    if ent is not None:
+        _getall_bytes -= len(ent[2])
+
+
+def _getall_body(c, slot, key, meta):
+    """(pair count, encoded field/value bulks) of a hash."""
+    global _getall_bytes
+    ck = (id(c.ks), c.db, key)
+    ent = _GETALL.get(ck)
+    if ent is not None and ent[0] == meta:
+        return ent[1], ent[2]
+    p = prefix(c.db, slot, key, meta)
+    n = len(p)
+    parts = [b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k) - n, k[n:], len(v), v)
+             for k, v in c.ks.e.iterator(prefix=p)]
+    body = b"".join(parts)
+    if len(parts) >= _GETALL_MIN and len(body) < _GETALL_MAX_BYTES // 4:
+        if ent is not None:
+            _drop(ck)
+        while _GETALL and _getall_bytes + len(body) > _GETALL_MAX_BYTES:
+            _drop(next(iter(_GETALL)))
+        _GETALL[ck] = (meta, len(parts), body)
+        _getall_bytes += len(body)
+    return len(parts), body
+
+
 def _getall(c, argv, keys, values):
     key = argv[1]
     slot, meta = _read(c, key)
     if keys and values:
-        head = b"%" if c.resp3 else b"*"
         if meta is None:
-            return head + b"0\r\n"
-        p = prefix(c.db, slot, key, meta)
-        n = len(p)
-        parts = [b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k) - n, k[n:], len(v), v)
-                 for k, v in c.ks.e.iterator(prefix=p)]
-        count = len(parts) if c.resp3 else 2 * len(parts)
-        return head + b"%d\r\n" % count + b"".join(parts)
+            return b"%0\r\n" if c.resp3 else b"*0\r\n"
+        count, body = _getall_body(c, slot, key, meta)
+        if c.resp3:
+            return b"%%%d\r\n" % count + body
+        return b"*%d\r\n" % (2 * count) + body
     if meta is None:
         return enc.EMPTY_ARRAY
     p = prefix(c.db, slot, key, meta)

@@ -16,7 +16,7 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_SET, U64, pack_meta, sub_prefix
-from ..storage.collections import (BIG, all_items, fresh_meta, is_int, prefix, random_one,
+from ..storage.collections import (after_deletes, BIG, all_items, fresh_meta, is_int, prefix, random_one,
                                    random_picks, size_of, store, write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
@@ -133,8 +133,9 @@ def cmd_srem(c, argv):
             ks.delete_raw(k)
             deleted += 1
     if deleted:
-        store(ks, db, slot, key, TYPE_SET, old[:17] + U64.pack(size_of(old) - deleted) +
-              old[25:], old)
+        meta = after_deletes(ks, db, slot, key, old[:17] + U64.pack(size_of(old) - deleted) +
+                             old[25:], deleted)
+        store(ks, db, slot, key, TYPE_SET, meta, old)
     return enc.integer(deleted)
 
 
@@ -211,7 +212,9 @@ def cmd_spop(c, argv):
         p = prefix(db, slot, key, old)
         m = random_one(ks, p, size_of(old))
         ks.delete_raw(p + m)
-        store(ks, db, slot, key, TYPE_SET, old[:17] + U64.pack(size_of(old) - 1) + old[25:], old)
+        meta = after_deletes(ks, db, slot, key, old[:17] + U64.pack(size_of(old) - 1) + old[25:],
+                             1)
+        store(ks, db, slot, key, TYPE_SET, meta, old)
         return _bulk(m)
     try:
         count = parse_int(argv[2])
@@ -231,7 +234,9 @@ def cmd_spop(c, argv):
     picks = random_picks(ks, p, size, count)
     for m in picks:
         ks.delete_raw(p + m)
-    store(ks, db, slot, key, TYPE_SET, old[:17] + U64.pack(size - len(picks)) + old[25:], old)
+    meta = after_deletes(ks, db, slot, key, old[:17] + U64.pack(size - len(picks)) + old[25:],
+                         len(picks))
+    store(ks, db, slot, key, TYPE_SET, meta, old)
     return _set_reply(c, picks)
 
 
@@ -288,8 +293,9 @@ def cmd_smove(c, argv):
     if ks.e.get(sp + m) is None:
         return enc.ZERO
     ks.delete_raw(sp + m)
-    store(ks, db, sslot, src, TYPE_SET, smeta[:17] + U64.pack(size_of(smeta) - 1) + smeta[25:],
-          smeta)
+    meta = after_deletes(ks, db, sslot, src, smeta[:17] + U64.pack(size_of(smeta) - 1) +
+                         smeta[25:], 1)
+    store(ks, db, sslot, src, TYPE_SET, meta, smeta)
     if dmeta is None:
         meta = fresh_meta(ks, TYPE_SET)
         ks.put_raw(prefix(db, dslot, dst, meta) + m, b"")

@@ -14,6 +14,7 @@ element (not exactly uniform, as Redis's own dictGetFairRandomKey is not).
 """
 
 import random
+from itertools import islice
 
 from ..resp.errors import RespError, WRONGTYPE
 from .codec import S, U64, Z, _SLOT2, pack_meta, prefix_end
@@ -112,35 +113,71 @@ def is_int(b):
 SMALL_PICK = 256        # collections up to this size are read whole for random picks
 
 
-def _seek_target(first, last):
-    """A random key between `first` and `last` (both element keys of one collection)."""
+def _seek_target(first, last, ranges):
+    """A random key between `first` and `last` (element keys of one collection): after their
+    common prefix, each byte is drawn from the range of bytes seen at that position in a
+    sample of the keys (`ranges`), so that keys made of a few characters (digits, ...) are
+    hit about evenly instead of piling up on the first key after each unused byte value."""
     n = 0
     m = min(len(first), len(last))
     while n < m and first[n] == last[n]:
         n += 1
-    a = int.from_bytes(first[n:n + 8].ljust(8, b"\0"), "big")
-    b = int.from_bytes(last[n:n + 8].ljust(8, b"\0"), "big")
-    if b <= a:
+    if n == len(last):
         return first
-    return first[:n] + random.randint(a, b).to_bytes(8, "big")
+    lo0 = first[n] if n < len(first) else 0
+    out = bytearray(first[:n])
+    out.append(random.randint(lo0, last[n]))
+    rnd = random.randint
+    for lo, hi in ranges[n + 1:n + 12]:
+        out.append(rnd(lo, hi))
+    return bytes(out)
+
+
+def _byte_ranges(keys):
+    """Per position: (lowest, highest) byte value in `keys` (for _seek_target)."""
+    width = max(len(k) for k in keys)
+    los = [255] * width
+    his = [0] * width
+    for k in keys:
+        for i, ch in enumerate(k):
+            if ch < los[i]:
+                los[i] = ch
+            if ch > his[i]:
+                his[i] = ch
+    return [(lo, hi) if lo <= hi else (0, 255) for lo, hi in zip(los, his)]
+
+
+_bounds = {}        # (id(ks), element prefix) -> (first key, last key), possibly stale
 
 
 class _Seeker:
-    """Random element records of one big collection version (seeks in a LevelDB iterator)."""
+    """Random element records of one big collection version (seeks in a LevelDB iterator).
+    The first and last keys bound the random targets; they are cached per version (stale
+    bounds only skew the picks a little: a target past the end wraps to the first record)."""
 
     def __init__(self, ks, p, values):
         self.np = len(p)
         self.values = values
         ks.e.flush()
-        db = ks.e.db
-        end = prefix_end(p)
-        self.first = next(db.iterator(start=p, stop=end, include_value=False))
-        self.last = next(db.iterator(start=p, stop=end, include_value=False, reverse=True))
-        self.it = db.iterator(start=p, stop=end)
+        self.it = it = ks.e.db.iterator(prefix=p)
+        bk = (id(ks), p)
+        b = _bounds.get(bk)
+        if b is None:
+            it.seek_to_start()
+            sample = [k for k, _v in islice(it, 64)]
+            it.seek_to_stop()
+            last = it.prev()[0]
+            it.seek(_seek_target(sample[0], last, [(0, 255)] * len(last)))
+            sample.extend(k for k, _v in islice(it, 64))
+            sample.append(last)
+            if len(_bounds) > 10000:
+                _bounds.clear()
+            b = _bounds[bk] = (sample[0], last, _byte_ranges(sample))
+        self.first, self.last, self.ranges = b
 
     def pick(self):
         it = self.it
-        it.seek(_seek_target(self.first, self.last))
+        it.seek(_seek_target(self.first, self.last, self.ranges))
         try:
             k, v = next(it)
         except StopIteration:
@@ -197,3 +234,48 @@ def random_one(ks, p, size, values=False):
         return s.pick()
     finally:
         s.close()
+
+
+# -- keeping deleted records from piling up ----------------------------------------------------
+# LevelDB keeps a deleted record as a tombstone until a compaction reaches it, and iterators
+# step over every tombstone in their range: a set emptied by SPOP one member at a time would
+# make each later pick slower. So deletions are counted per collection version (in memory) and
+# once they outnumber the remaining elements, those are copied under a new version (amortized
+# O(1) per deletion); the old version is retired and swept like a deleted key.
+_deleted = {}
+REWRITE_MIN = 128
+
+
+def after_deletes(ks, db, slot, key, meta, n):
+    """`meta` of a hash or set (S records only) from which `n` element records were just
+    deleted, with its size already decremented; returns `meta` or the meta of a fresh version
+    holding the same elements (the caller writes whichever it gets, as usual)."""
+    size = U64.unpack_from(meta, 17)[0]
+    if not size:
+        return meta
+    ident = (db, key, meta[9:17])
+    total = _deleted.get(ident, 0) + n
+    if total <= REWRITE_MIN or total <= size:
+        if len(_deleted) > 50000:
+            _deleted.clear()
+        _deleted[ident] = total
+        return meta
+    _deleted.pop(ident, None)
+    old_p = prefix(db, slot, key, meta)
+    new = meta[:9] + U64.pack(ks.new_version()) + meta[17:]
+    new_p = prefix(db, slot, key, new)
+    n_old = len(old_p)
+    # committed records overlaid with the pending batch (no flush: the caller's deletions and
+    # its meta write must commit together)
+    e = ks.e
+    recs = dict(e.db.iterator(prefix=old_p))
+    for k, v in e.pending.items():
+        if k.startswith(old_p):
+            if v is None:
+                recs.pop(k, None)
+            else:
+                recs[k] = v
+    put = ks.put_raw
+    for k, v in recs.items():
+        put(new_p + k[n_old:], v)
+    return new
