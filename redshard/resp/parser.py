@@ -144,7 +144,7 @@ def _find_line_end(buf, ch, pos):
 class SlowParser:
     """Incremental, exact port of Redis's request parsing (multibulk and inline)."""
 
-    def __init__(self, max_bulk_len, qbuf_limit, auth_required=lambda: False):
+    def __init__(self, max_bulk_len, qbuf_limit, auth_required=lambda: False, limits=None):
         self.buf = bytearray()
         self.pos = 0
         self.multibulklen = 0
@@ -154,6 +154,9 @@ class SlowParser:
         self.max_bulk_len = max_bulk_len
         self.qbuf_limit = qbuf_limit
         self.auth_required = auth_required
+        # limits() -> (proto-max-bulk-len, client-query-buffer-limit) as configured now (CONFIG
+        # SET applies to connected clients too, as in Redis); None: the fixed values above
+        self.limits = limits
         # an AUTH/HELLO parsed earlier in the same feed() may authenticate the client before the
         # next request is read (Redis executes as it parses): the unauthenticated limits are
         # then not applied to the rest of that buffer (the ordinary limits still are)
@@ -185,6 +188,8 @@ class SlowParser:
                 self.pos = 0
         buf += data
         self.auth_in_batch = False
+        if self.limits is not None:
+            self.max_bulk_len, self.qbuf_limit = self.limits()
         try:
             while self.pos < len(buf) or self.multibulklen:
                 if self.multibulklen == 0 and buf[self.pos] != 42:
@@ -280,15 +285,26 @@ class RequestReader:
     validates lengths as soon as their headers arrive and bounds the buffered bytes.
     """
 
-    __slots__ = ("reader", "slow", "max_bulk_len", "qbuf_limit", "auth_required")
+    __slots__ = ("reader", "slow", "max_bulk_len", "qbuf_limit", "auth_required", "limits")
 
     def __init__(self, max_bulk_len=512 * 1024 * 1024, qbuf_limit=1024 * 1024 * 1024,
-                 auth_required=lambda: False):
+                 auth_required=lambda: False, config=None):
+        """`config`: the node's Config (or `max_bulk_len` given as the Config itself): the limits
+        are then read from it whenever the exact parser runs, so CONFIG SET proto-max-bulk-len /
+        client-query-buffer-limit apply to connected clients too. Plain integers fix them."""
+        if config is None and not isinstance(max_bulk_len, int):
+            config = max_bulk_len
         self.reader = hiredis.Reader()
         self.slow = None
-        self.max_bulk_len = max_bulk_len
-        self.qbuf_limit = qbuf_limit
         self.auth_required = auth_required
+        if config is not None:
+            self.limits = lambda: (config["proto-max-bulk-len"],
+                                   config["client-query-buffer-limit"])
+            self.max_bulk_len, self.qbuf_limit = self.limits()
+        else:
+            self.limits = None
+            self.max_bulk_len = max_bulk_len
+            self.qbuf_limit = qbuf_limit
 
     def feed(self, data, out):
         """Append complete requests from `data` to `out`. Raises ProtocolError (after appending
@@ -327,7 +343,8 @@ class RequestReader:
             self._to_slow(data, out)
 
     def _to_slow(self, data, out):
-        self.slow = SlowParser(self.max_bulk_len, self.qbuf_limit, self.auth_required)
+        self.slow = SlowParser(self.max_bulk_len, self.qbuf_limit, self.auth_required,
+                               self.limits)
         self._feed_slow(data, out)
 
     def _feed_slow(self, data, out):
