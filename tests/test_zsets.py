@@ -792,9 +792,49 @@ def test_bzpopmin_wakeup(node, conns):
         t.join(10)
         assert not t.is_alive()
         got = result["r"]
-        assert list(got) == [b"q", b"m", 7.0 if proto == 3 else b"7"]
+        assert list(got)[:2] == [b"q", b"m"] and float(got[2]) == 7.0
         assert c.zrange("q", 0, -1) == [b"n"]
         c.close()
+
+
+def _raw_block(port, *args, proto=2):
+    """Send a blocking command on a raw connection in a thread; returns (thread, result dict)."""
+    res = {}
+    conn = RawConn(port, timeout=20)
+    if proto == 3:
+        conn.cmd("HELLO", "3")
+
+    def run():
+        res["r"] = conn.cmd(*args)
+        conn.close()
+    t = threading.Thread(target=run)
+    t.start()
+    return t, res
+
+
+def test_blocking_fifo_bzmpop_and_timeout(node):
+    if not _has_blocking(node):
+        pytest.skip("commands/_blocking.py is not there yet")
+    c = node.client()
+    c.delete("w", "v")
+    t1, r1 = _raw_block(node.port, "BZPOPMAX", "w", "5")
+    time.sleep(0.2)
+    t2, r2 = _raw_block(node.port, "BZMPOP", "5", "2", "v", "w", "MIN", "COUNT", "2", proto=3)
+    time.sleep(0.2)
+    t3, r3 = _raw_block(node.port, "BZPOPMIN", "w", "0.2", proto=3)
+    t3.join(5)
+    assert r3["r"] == b"_\r\n"                       # timed out: RESP3 null
+    c.zadd("w", {"a": 1, "b": 2, "c": 3.5})
+    t1.join(5)
+    t2.join(5)
+    assert r1["r"] == b"*3\r\n$1\r\nw\r\n$1\r\nc\r\n$3\r\n3.5\r\n"      # first come
+    assert r2["r"] == (b"*2\r\n$1\r\nw\r\n*2\r\n*2\r\n$1\r\na\r\n,1\r\n"
+                       b"*2\r\n$1\r\nb\r\n,2\r\n")
+    assert c.exists("w") == 0
+    t4, r4 = _raw_block(node.port, "BZPOPMIN", "w", "0.1")
+    t4.join(5)
+    assert r4["r"] == b"*-1\r\n"
+    c.close()
 
 
 def test_reverse_ranges_ending_at_lower_bound(conns):

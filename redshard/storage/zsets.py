@@ -197,6 +197,12 @@ class ZSet:
             t = enc_next(t)
             stop = zp + t if t is not None else prefix_end(zp)
         start = zp + s
+        lo = _LO.get(zp)         # skip the tombstones of pops (see _LO)
+        if lo is not None and lo > start:
+            start = lo
+        hi = _HI.get(zp)
+        if hi is not None and hi + b"\x00" < stop:
+            stop = hi + b"\x00"
         if start >= stop:
             return None
         return start, stop
@@ -226,8 +232,9 @@ class ZSet:
         if not reverse:
             it = self.e.iterator(start=_LO.get(self.zp, self.zp), stop=zk, include_value=False)
         else:
-            it = self.e.iterator(start=zk, stop=prefix_end(self.zp), include_value=False,
-                                 include_start=False)
+            hi = _HI.get(self.zp)
+            stop = hi + b"\x00" if hi is not None else prefix_end(self.zp)
+            it = self.e.iterator(start=zk, stop=stop, include_value=False, include_start=False)
         n = 0
         for _ in it:
             n += 1
