@@ -15,13 +15,15 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import NOT_INTEGER, OVERFLOW, RespError, SYNTAX
 from ..storage.codec import TYPE_HASH, U64, sub_prefix
-from ..storage.collections import (after_deletes, BIG, all_items, fresh_meta, prefix, random_one, random_picks,
-                                   size_of, store, write_lookup)
+from ..storage.collections import (BIG, after_deletes, all_items, fresh_meta, prefix,
+                                   random_one, random_picks, size_of, store, write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
 from .keys import key_spec, parse_cursor
 from .strings import format_long_double, parse_long_double, round_long_double
-from .table import command
+from ._docs_generic import DOC_EXTRA
+from .connection import arg, set_arguments
+from .table import all_commands, command
 from .util import parse_int
 
 _W = "@write @hash"
@@ -387,7 +389,7 @@ def cmd_hgetall(c, argv):
 @command("hkeys", 2, "readonly", 1, 1, 1, _R + " @slow", group=_G, since="2.0.0",
          summary="Get all the fields in a hash",
          complexity="O(N) where N is the size of the hash.",
-         key_specs=[key_spec("RO")], tips=("nondeterministic_output_order",))
+         key_specs=[key_spec("RO access")], tips=("nondeterministic_output_order",))
 def cmd_hkeys(c, argv):
     return _getall(c, argv, True, False)
 
@@ -505,3 +507,54 @@ class _HashOps:
 
 
 TYPE_OPS[TYPE_HASH] = _HashOps()
+
+
+# -- COMMAND DOCS (Redis 7.0.15's argument descriptions and complexities) ---------------------
+def _arg(*a, KSI=None, **kw):
+    d = arg(*a, **kw)
+    if KSI is not None:
+        d["key_spec_index"] = KSI
+    return d
+
+
+set_arguments({
+    'hset': [_arg('key', 'key'), _arg('field_value', 'block', flags='multiple', args=[_arg('field', 'string'), _arg('value', 'string')])],
+    'hsetnx': [_arg('key', 'key'), _arg('field', 'string'), _arg('value', 'string')],
+    'hmset': [_arg('key', 'key'), _arg('field_value', 'block', flags='multiple', args=[_arg('field', 'string'), _arg('value', 'string')])],
+    'hget': [_arg('key', 'key'), _arg('field', 'string')],
+    'hmget': [_arg('key', 'key'), _arg('field', 'string', flags='multiple')],
+    'hgetall': [_arg('key', 'key')],
+    'hdel': [_arg('key', 'key'), _arg('field', 'string', flags='multiple')],
+    'hexists': [_arg('key', 'key'), _arg('field', 'string')],
+    'hlen': [_arg('key', 'key')],
+    'hkeys': [_arg('key', 'key')],
+    'hvals': [_arg('key', 'key')],
+    'hstrlen': [_arg('key', 'key'), _arg('field', 'string')],
+    'hincrby': [_arg('key', 'key'), _arg('field', 'string'), _arg('increment', 'integer')],
+    'hincrbyfloat': [_arg('key', 'key'), _arg('field', 'string'), _arg('increment', 'double')],
+    'hrandfield': [_arg('key', 'key'), _arg('options', 'block', flags='optional', args=[_arg('count', 'integer'), _arg('withvalues', 'pure-token', token='WITHVALUES', flags='optional')])],
+    'hscan': [_arg('key', 'key'), _arg('cursor', 'integer'), _arg('pattern', 'pattern', token='MATCH', flags='optional'), _arg('count', 'integer', token='COUNT', flags='optional')],
+})
+
+_COMPLEXITY = {
+    'hset': 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
+    'hsetnx': 'O(1)',
+    'hmset': 'O(N) where N is the number of fields being set.',
+    'hget': 'O(1)',
+    'hmget': 'O(N) where N is the number of fields being requested.',
+    'hgetall': 'O(N) where N is the size of the hash.',
+    'hdel': 'O(N) where N is the number of fields to be removed.',
+    'hexists': 'O(1)',
+    'hlen': 'O(1)',
+    'hkeys': 'O(N) where N is the size of the hash.',
+    'hvals': 'O(N) where N is the size of the hash.',
+    'hstrlen': 'O(1)',
+    'hincrby': 'O(1)',
+    'hincrbyfloat': 'O(1)',
+    'hrandfield': 'O(N) where N is the number of fields returned',
+    'hscan': 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+}
+for _name, _text in _COMPLEXITY.items():
+    all_commands()[_name].complexity = _text
+DOC_EXTRA["hmset"] = [("deprecated_since", "4.0.0"),
+                      ("replaced_by", "`HSET` with multiple field-value pairs")]

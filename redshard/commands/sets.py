@@ -16,13 +16,14 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_SET, U64, pack_meta, sub_prefix
-from ..storage.collections import (after_deletes, BIG, all_items, fresh_meta, is_int, prefix, random_one,
-                                   random_picks, size_of, store, write_lookup)
+from ..storage.collections import (BIG, after_deletes, all_items, fresh_meta, is_int, prefix,
+                                   random_one, random_picks, size_of, store, write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
 from .hashes import parse_signed_count
 from .keys import key_spec, parse_cursor
-from .table import command
+from .connection import arg, set_arguments
+from .table import all_commands, command
 from .util import parse_int
 
 _W = "@write @set"
@@ -169,7 +170,7 @@ def cmd_sismember(c, argv):
 @command("smismember", -3, "readonly fast", 1, 1, 1, _R + " @fast", group=_G, since="6.2.0",
          summary="Returns the membership associated with the given elements for a set",
          complexity="O(N) where N is the number of elements being checked for membership",
-         key_specs=[key_spec("RO")])
+         key_specs=[key_spec("RO access")])
 def cmd_smismember(c, argv):
     key = argv[1]
     slot, meta = _read(c, key)
@@ -424,7 +425,7 @@ def _store(c, dst, members):
     return n
 
 
-def _setop_cmd(op, name, summary, since="1.0.0"):
+def _setop_cmd(op, name, summary, since="1.0.0", dst_spec="OW update"):
     fn = _OPS[op]
 
     @command(name, -2, "readonly", 1, -1, 1, _R + " @slow", group=_G, since=since,
@@ -435,14 +436,15 @@ def _setop_cmd(op, name, summary, since="1.0.0"):
 
     @command(name + "store", -3, "write denyoom", 1, -1, 1, _W + " @slow", group=_G,
              since=since, summary=summary + " and store the resulting set in a key",
-             key_specs=[key_spec("OW update"), key_spec("RO access", index=2, lastkey=-1)])
+             key_specs=[key_spec(dst_spec), key_spec("RO access", index=2, lastkey=-1)])
     def handler_store(c, argv):
         return enc.integer(_store(c, argv[1], list(fn(c, _load_sets(c, argv[2:])))))
 
     return handler, handler_store
 
 
-cmd_sinter, cmd_sinterstore = _setop_cmd("inter", "sinter", "Intersect multiple sets")
+cmd_sinter, cmd_sinterstore = _setop_cmd("inter", "sinter", "Intersect multiple sets",
+                                            dst_spec="RW update")
 cmd_sunion, cmd_sunionstore = _setop_cmd("union", "sunion", "Add multiple sets")
 cmd_sdiff, cmd_sdiffstore = _setop_cmd("diff", "sdiff", "Subtract multiple sets")
 
@@ -540,3 +542,54 @@ class _SetOps:
 
 
 TYPE_OPS[TYPE_SET] = _SetOps()
+
+
+# -- COMMAND DOCS (Redis 7.0.15's argument descriptions and complexities) ---------------------
+def _arg(*a, KSI=None, **kw):
+    d = arg(*a, **kw)
+    if KSI is not None:
+        d["key_spec_index"] = KSI
+    return d
+
+
+set_arguments({
+    'sadd': [_arg('key', 'key'), _arg('member', 'string', flags='multiple')],
+    'srem': [_arg('key', 'key'), _arg('member', 'string', flags='multiple')],
+    'smembers': [_arg('key', 'key')],
+    'sismember': [_arg('key', 'key'), _arg('member', 'string')],
+    'smismember': [_arg('key', 'key'), _arg('member', 'string', flags='multiple')],
+    'scard': [_arg('key', 'key')],
+    'spop': [_arg('key', 'key'), _arg('count', 'integer', since='3.2.0', flags='optional')],
+    'srandmember': [_arg('key', 'key'), _arg('count', 'integer', since='2.6.0', flags='optional')],
+    'smove': [_arg('source', 'key'), _arg('destination', 'key', KSI=1), _arg('member', 'string')],
+    'sinter': [_arg('key', 'key', flags='multiple')],
+    'sunion': [_arg('key', 'key', flags='multiple')],
+    'sdiff': [_arg('key', 'key', flags='multiple')],
+    'sinterstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
+    'sunionstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
+    'sdiffstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
+    'sintercard': [_arg('numkeys', 'integer'), _arg('key', 'key', flags='multiple'), _arg('limit', 'integer', token='LIMIT', flags='optional')],
+    'sscan': [_arg('key', 'key'), _arg('cursor', 'integer'), _arg('pattern', 'pattern', token='MATCH', flags='optional'), _arg('count', 'integer', token='COUNT', flags='optional')],
+})
+
+_COMPLEXITY = {
+    'sadd': 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
+    'srem': 'O(N) where N is the number of members to be removed.',
+    'smembers': 'O(N) where N is the set cardinality.',
+    'sismember': 'O(1)',
+    'smismember': 'O(N) where N is the number of elements being checked for membership',
+    'scard': 'O(1)',
+    'spop': 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.',
+    'srandmember': 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.',
+    'smove': 'O(1)',
+    'sinter': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
+    'sunion': 'O(N) where N is the total number of elements in all given sets.',
+    'sdiff': 'O(N) where N is the total number of elements in all given sets.',
+    'sinterstore': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
+    'sunionstore': 'O(N) where N is the total number of elements in all given sets.',
+    'sdiffstore': 'O(N) where N is the total number of elements in all given sets.',
+    'sintercard': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
+    'sscan': 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+}
+for _name, _text in _COMPLEXITY.items():
+    all_commands()[_name].complexity = _text
