@@ -43,6 +43,23 @@ def unordered(raw):
     return t, v
 
 
+def scan_norm(raw):
+    """A *SCAN reply as (cursor, sorted elements) (pairs kept together when `pairs`)."""
+    t, v = value(raw)
+    if t != b"*":
+        return t, v
+    cur, (_t, items) = v
+    return cur, sorted(items)
+
+
+def scan_pairs_norm(raw):
+    t, v = value(raw)
+    if t != b"*":
+        return t, v
+    cur, (_t, items) = v
+    return cur, sorted(zip(items[0::2], items[1::2]))
+
+
 class Pair:
     """RESP2 and RESP3 connections to both servers."""
 
@@ -63,10 +80,13 @@ class Pair:
         return a
 
     def same(self, *cmd, sort=False):
-        """A read-only command: same reply in RESP2 and in RESP3 (sorted if `sort`)."""
+        """A read-only command: same reply in RESP2 and in RESP3 (sorted if `sort`; `sort` may
+        also be a normalising function)."""
         for proto in (2, 3):
             a, b = self.both(proto, *cmd)
-            if sort:
+            if callable(sort):
+                assert sort(a) == sort(b), (proto, cmd, a, b)
+            elif sort:
                 assert unordered(a) == unordered(b), (proto, cmd, a, b)
             else:
                 assert a == b, (proto, cmd, a, b)
