@@ -12,6 +12,7 @@ kinds in step; the meta record is written by the caller (collections.store) in t
 
 import math
 import struct
+import weakref
 from itertools import islice
 
 from .codec import S, TYPE_ZSET, U64, Z, encode_score, prefix_end
@@ -51,13 +52,25 @@ def enc_next(enc):
 
 
 # Bounds hints per set version (score-index prefix -> key): no live score-index key of that
-# version sorts below _LO[zp] / above _HI[zp]. Pops and removals from the ends leave LevelDB
+# version sorts below lo[zp] / above hi[zp]. Pops and removals from the ends leave LevelDB
 # tombstones there; walks from an end start at the hint instead of stepping over them (without
 # it, ZPOPMIN after N pops costs O(N)). Inserts through ZSet widen the hints; new versions
-# (DEL/overwrite, COPY, RESTORE, migration imports) start with none.
-_LO = {}
-_HI = {}
+# (DEL/overwrite, COPY, RESTORE, migration imports) start with none. Kept per Keyspace (several
+# nodes may run in one process).
+_HINTS = weakref.WeakKeyDictionary()
 _HINTS_MAX = 20000
+_last = [None, None]
+
+
+def _hints_for(ks):
+    if _last[0] is ks:
+        return _last[1]
+    h = _HINTS.get(ks)
+    if h is None:
+        h = _HINTS[ks] = ({}, {})
+    _last[0] = ks
+    _last[1] = h
+    return h
 
 
 def _hint(d, zp, k):
@@ -70,7 +83,8 @@ class ZSet:
     """The live version of one sorted-set key (meta may be None for a new key: pass `meta`
     from collections.fresh_meta then)."""
 
-    __slots__ = ("ks", "e", "db", "slot", "key", "meta", "sp", "zp", "zl", "size", "big")
+    __slots__ = ("ks", "e", "db", "slot", "key", "meta", "sp", "zp", "zl", "size", "big", "lo_h",
+                 "hi_h")
 
     def __init__(self, ks, db, slot, key, meta):
         self.ks = ks
@@ -84,6 +98,7 @@ class ZSet:
         self.zl = len(zp)
         self.size = size_of(meta)
         self.big = meta[25:26] == BIG
+        self.lo_h, self.hi_h = _hints_for(ks)
 
     # -- member records ----------------------------------------------------------------------
     def get_enc(self, member):
@@ -91,19 +106,19 @@ class ZSet:
 
     def _widen(self, zk):
         zp = self.zp
-        lo = _LO.get(zp)
+        lo = self.lo_h.get(zp)
         if lo is not None and zk < lo:
-            _LO[zp] = zk
-        hi = _HI.get(zp)
+            self.lo_h[zp] = zk
+        hi = self.hi_h.get(zp)
         if hi is not None and zk > hi:
-            _HI[zp] = zk
+            self.hi_h[zp] = zk
 
     def insert(self, member, enc):
         self.e.put(self.sp + member, enc)
         zk = self.zp + (ZERO if enc == NEG0 else enc) + member
         self.e.put(zk, b"")
         self.size += 1
-        if _LO or _HI:
+        if self.lo_h or self.hi_h:
             self._widen(zk)
 
     def update(self, member, old_enc, enc):
@@ -112,7 +127,7 @@ class ZSet:
         e.put(self.sp + member, enc)
         zk = self.zp + (ZERO if enc == NEG0 else enc) + member
         e.put(zk, b"")
-        if _LO or _HI:
+        if self.lo_h or self.hi_h:
             self._widen(zk)
 
     def remove(self, member, enc):
@@ -158,10 +173,10 @@ class ZSet:
         first key seen becomes the new hint."""
         zp = self.zp
         if not reverse:
-            it = self.e.iterator(start=_LO.get(zp, zp), stop=prefix_end(zp),
+            it = self.e.iterator(start=self.lo_h.get(zp, zp), stop=prefix_end(zp),
                                  include_value=False)
         else:
-            hi = _HI.get(zp)
+            hi = self.hi_h.get(zp)
             if hi is None:
                 it = self.e.iterator(prefix=zp, include_value=False, reverse=True)
             else:
@@ -169,14 +184,14 @@ class ZSet:
         first = True
         for k in it:
             if first:
-                _hint(_HI if reverse else _LO, zp, k)
+                _hint(self.hi_h if reverse else self.lo_h, zp, k)
                 first = False
             yield k
 
     def popped(self, keys, reverse=False):
         """`keys` (from an end) were deleted: the last of them bounds what is left."""
         if keys:
-            _hint(_HI if reverse else _LO, self.zp, keys[-1])
+            _hint(self.hi_h if reverse else self.lo_h, self.zp, keys[-1])
 
     def first(self, n, reverse=False):
         """The first (or last) n score-index keys."""
@@ -197,10 +212,10 @@ class ZSet:
             t = enc_next(t)
             stop = zp + t if t is not None else prefix_end(zp)
         start = zp + s
-        lo = _LO.get(zp)         # skip the tombstones of pops (see _LO)
+        lo = self.lo_h.get(zp)         # skip the tombstones of pops (see _HINTS)
         if lo is not None and lo > start:
             start = lo
-        hi = _HI.get(zp)
+        hi = self.hi_h.get(zp)
         if hi is not None and hi + b"\x00" < stop:
             stop = hi + b"\x00"
         if start >= stop:
@@ -230,9 +245,10 @@ class ZSet:
             return None
         zk = self.zp + (ZERO if enc == NEG0 else enc) + member
         if not reverse:
-            it = self.e.iterator(start=_LO.get(self.zp, self.zp), stop=zk, include_value=False)
+            it = self.e.iterator(start=self.lo_h.get(self.zp, self.zp), stop=zk,
+                                 include_value=False)
         else:
-            hi = _HI.get(self.zp)
+            hi = self.hi_h.get(self.zp)
             stop = hi + b"\x00" if hi is not None else prefix_end(self.zp)
             it = self.e.iterator(start=zk, stop=stop, include_value=False, include_start=False)
         n = 0
