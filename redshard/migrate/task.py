@@ -35,6 +35,7 @@ MAX_TIMEOUTS = 4               # timeouts in a row on the same first key before 
 RETRY_ERRORS = (b"TRYAGAIN", b"LOADING", b"BUSY ")
 GROUP_MAX_SLOTS = 256          # slots opened and closed together (small or empty slots)
 GROUP_KEYS_FACTOR = 8          # ... holding at most this many batches of keys in all
+WINDOW = 3                     # batches in flight (pipelined) when not throttled
 
 # Hook for big collections: type id -> async fn(task, conn, slot, key, meta) -> bytes moved,
 # moving one key in chunks so that no single step holds the event loop for long. Keys whose
@@ -310,7 +311,7 @@ class ExportJob:
                     finishing = True
                 if not any(ks.count_in_slot(0, s) for s in mine):
                     break
-                await self._move_batch(mine)
+                await self._move_keys(mine, finishing)
         except JobFailed as e:
             if not await self._try_abandon(mine):
                 raise JobFailed("%s; slot(s) %s left MIGRATING (some of their keys are on the "
@@ -386,15 +387,20 @@ class ExportJob:
         cursor = self.cursors.get(slot)
         start = cursor + b"\x00" if cursor is not None else prefix
         keys = []
+        frozen = self.node.frozen
+        last = None
         for k in self.node.engine.iterator(start=start, stop=prefix_end(prefix),
                                            include_value=False):
+            last = k
+            if frozen and (0, k[4:]) in frozen:
+                continue                # in a batch still in flight
             keys.append(k[4:])
             if len(keys) >= count:
                 break
-        if keys:
-            self.cursors[slot] = prefix + keys[-1]
-        elif cursor is not None:
-            del self.cursors[slot]
+        if last is not None:
+            self.cursors[slot] = last
+        if not keys and cursor is not None:
+            self.cursors.pop(slot, None)
             return self._slot_keys(slot, count)
         return keys
 
@@ -409,9 +415,72 @@ class ExportJob:
                 out.extend((k, s) for k in self._slot_keys(s, count - len(out)))
         return out
 
-    async def _move_batch(self, slots):
-        """Send one batch of keys of the group's slots (one round trip), delete the
-        acknowledged ones here in one write batch."""
+    async def _move_keys(self, slots, finishing=False):
+        """Move keys of the group's slots until they are empty (or the job must stop): batches
+        are pipelined, WINDOW of them in flight (this node encodes the next batch while the
+        target restores the previous one); each batch's acknowledged keys are deleted here in
+        one write batch. On a socket error or timeout every batch in flight is abandoned (its
+        keys stay here, unfrozen, and are sent again: RESTORE ... REPLACE is idempotent), after
+        a back-off; the job fails after MAX_TIMEOUTS failures in a row."""
+        node = self.node
+        ks = node.ks
+        rec = self.rec
+        inflight = []
+        try:
+            while True:
+                window = 1 if node.config["migrate-max-keys-per-second"] or \
+                    node.config["migrate-max-bytes-per-second"] else WINDOW
+                stop = rec["state"] in (PAUSING, PAUSED) or \
+                    (rec["state"] == CANCELLING and not finishing)
+                b = None
+                if not stop and len(inflight) < window:
+                    b = self._prepare_batch(slots)
+                    if b is not None and b[0] == "big":
+                        if inflight:
+                            self._pending_big = b
+                            b = None
+                            stop = True     # complete what is in flight first
+                        else:
+                            await self._move_big_key(*b[1:])
+                            continue
+                if b is not None:
+                    inflight.append(b)      # from here on thawed by every way out
+                    try:
+                        conn = await self._connection()
+                        with trio.fail_after(BATCH_TIMEOUT):
+                            await conn.send(b[1])
+                    except (OSError, trio.TooSlowError) as e:
+                        await self._batch_failed(inflight, b[2][0], e)
+                    continue
+                if inflight:
+                    bt = inflight[0]
+                    try:
+                        conn = await self._connection()
+                        with trio.fail_after(BATCH_TIMEOUT):
+                            replies = [await conn.read_reply() for _ in bt[2]]
+                    except (OSError, trio.TooSlowError) as e:
+                        await self._batch_failed(inflight, bt[2][0], e)
+                        continue
+                    inflight.pop(0)
+                    self.failures = 0
+                    await self._batch_done(bt, replies)     # thaws bt
+                    continue
+                big = getattr(self, "_pending_big", None)
+                if big is not None:
+                    self._pending_big = None
+                    await self._move_big_key(*big[1:])
+                    continue
+                if stop or not any(ks.count_in_slot(0, s) for s in slots):
+                    return
+                await trio.sleep(0.01)      # keys counted but none could be sent (expired)
+        finally:
+            for bt in inflight:             # failed/cancelled: nothing deleted, keys unfrozen
+                thaw(node, 0, bt[2], bt[5])
+            inflight.clear()
+
+    def _prepare_batch(self, slots):
+        """Encode the next batch and freeze its keys: ("batch", data, keys, slots, nbytes, ev,
+        t0), ("big", slot, key, meta) for a big collection (moved alone), None if nothing."""
         node = self.node
         ks = node.ks
         cfg = node.config
@@ -420,7 +489,6 @@ class ExportJob:
         batch = cfg["migrate-batch-keys"]
         if limit_keys:
             batch = max(1, min(batch, limit_keys // 10 or 1))
-        t0 = time.monotonic()
         keys = []
         kslots = []
         parts = []
@@ -433,8 +501,7 @@ class ExportJob:
             if meta[0] in CHUNKED_MOVERS and unpack_meta(meta)[3] > BIG_KEY_ELEMENTS:
                 if keys:
                     break               # send what we have first; the big key goes alone
-                await self._move_big_key(slot, key, meta)
-                return
+                return ("big", slot, key, meta)
             exp = ks.expire_of(meta)
             ttl = 0
             if exp:
@@ -449,12 +516,30 @@ class ExportJob:
                 break
         node.engine.flush()
         if not keys:
-            return
+            return None
         ev = freeze(node, 0, keys)
-        replies = ()
+        return ("batch", b"".join(parts), keys, kslots, nbytes, ev, time.monotonic())
+
+    async def _batch_failed(self, inflight, first_key, e):
+        node = self.node
+        for bt in inflight:
+            thaw(node, 0, bt[2], bt[5])
+        inflight.clear()
+        self._drop_conn()
+        self.cursors = {}
+        self.failures = getattr(self, "failures", 0) + 1
+        if self.failures >= MAX_TIMEOUTS:
+            self.failures = 0
+            raise JobFailed("repeated timeouts/errors moving key %r: %r" % (first_key, e))
+        await trio.sleep(0.25 * 2 ** self.failures)
+
+    async def _batch_done(self, bt, replies):
+        """Delete the acknowledged keys of a batch here (one write batch), account, throttle."""
+        node = self.node
+        ks = node.ks
+        _, _data, keys, kslots, nbytes, ev, t0 = bt
         moved = 0
         try:
-            replies = await self._send_batch(b"".join(parts), len(keys), keys[0])
             for key, slot, r in zip(keys, kslots, replies):
                 if not isinstance(r, ReplyError):
                     ks.delete(0, key, slot)
@@ -475,6 +560,9 @@ class ExportJob:
             rec["_saved"] = time.monotonic()
             self.save()
         # throttle: this batch may not go faster than the configured rates
+        cfg = node.config
+        limit_keys = cfg["migrate-max-keys-per-second"]
+        limit_bytes = cfg["migrate-max-bytes-per-second"]
         need = 0.0
         if limit_keys:
             need = max(need, len(keys) / limit_keys)
@@ -518,20 +606,3 @@ class ExportJob:
         else:
             reason = "target error"
         raise JobFailed("%s: %s" % (reason, msg.decode("utf-8", "replace")))
-
-    async def _send_batch(self, data, n, first_key):
-        """Write a batch and read its n replies, retrying with back-off on timeouts."""
-        timeouts = 0
-        while True:
-            conn = await self._connection()
-            try:
-                with trio.fail_after(BATCH_TIMEOUT):
-                    await conn.send(data)
-                    return [await conn.read_reply() for _ in range(n)]
-            except (OSError, trio.TooSlowError) as e:
-                self._drop_conn()
-                timeouts += 1
-                if timeouts >= MAX_TIMEOUTS:
-                    raise JobFailed("repeated timeouts/errors moving key %r: %r"
-                                    % (first_key, e))
-                await trio.sleep(0.25 * 2 ** timeouts)
