@@ -76,6 +76,8 @@ zrank z a
 zrevrank z a
 zrank z nope
 zrank nokey a
+zrank z a withscore
+zrevrank z a withscore
 zcount z -inf +inf
 zcount z (1 (9
 zcount z x 1
@@ -893,3 +895,35 @@ def test_many_pops_stay_fast(r):
     later = time.monotonic() - t
     # without end hints each pop steps over every earlier pop's tombstone: ~15 s here
     assert first + later < 6, (first, later)
+
+
+def test_cluster_mode_keys_vs_redis():
+    """Multi-key sorted-set commands in cluster mode: same slot served, CROSSSLOT otherwise,
+    numkeys commands routed by their keys (one-node clusters, redshard vs redis-server)."""
+    from cluster_fixtures import form_cluster, start_nodes, stop_nodes, wait_state_ok
+    from servers import RealRedis
+    nodes = start_nodes(1)
+    real = RealRedis(cluster=True).start()
+    try:
+        form_cluster(nodes)
+        rc = real.client()
+        rc.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.time() + 20
+        while b"cluster_state:ok" not in rc.execute_command("CLUSTER", "INFO"):
+            assert time.time() < deadline
+            time.sleep(0.1)
+        wait_state_ok(nodes)
+        a, b = RawConn(nodes[0].port), RawConn(real.port)
+        for line in ["zadd {t}a 1 x 2 y", "zadd {t}b 3 y 4 z", "zadd other 1 x",
+                     "zunionstore {t}d 2 {t}a {t}b", "zrange {t}d 0 -1 withscores",
+                     "zunionstore d 2 {t}a {t}b", "zinter 2 {t}a other", "zdiff 2 {t}a {t}b",
+                     "zintercard 2 {t}a {t}b", "zmpop 2 {t}a {t}b min", "zmpop 2 {t}a other min",
+                     "zrangestore {t}r {t}a 0 -1", "zrangestore r {t}a 0 -1",
+                     "bzpopmin {t}a {t}b 0.01", "bzpopmin {t}a other 0.01",
+                     "bzmpop 0.01 2 {t}a {t}b max", "zunion 0 {t}a", "zunion 5 {t}a"]:
+            _same(a, b, *shlex.split(line))
+        a.close()
+        b.close()
+    finally:
+        stop_nodes(nodes)
+        real.cleanup()
