@@ -1318,7 +1318,7 @@ def _pick_ranks(z, ranks):
     want = set(ranks)
     last = max(want)
     out = {}
-    it = z.e.iterator(prefix=z.zp, include_value=False)
+    it = z.walk()
     for r, k in enumerate(it):
         if r in want:
             e, m = z.split(k)
