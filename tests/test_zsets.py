@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-import redis
 from hypothesis import given, settings, strategies as st
 
 from servers import RawConn

@@ -18,8 +18,8 @@ from operator import itemgetter
 
 from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
-from ..resp.errors import NOT_INTEGER, RespError, SYNTAX, WRONGTYPE
-from ..storage.codec import TYPE_SET, TYPE_ZSET, U64, decode_score, encode_score, sub_prefix, Z, S
+from ..resp.errors import RespError, SYNTAX, WRONGTYPE
+from ..storage.codec import TYPE_SET, TYPE_ZSET, U64, Z, decode_score, encode_score, sub_prefix
 from ..storage.collections import BIG, fresh_meta, prefix, size_of, store
 from ..storage.keyspace import TYPE_OPS
 from ..storage.zsets import NEG0, ZERO, ZSet, decode_many, enc_for
@@ -301,7 +301,6 @@ def reply_zkeys(c, z, keys, withscores):
     kind = (2 if c.resp3 else 1) if withscores else 0
     head = b"*%d\r\n" % (2 * n if kind == 1 else n)
     cache = _ELEM_CACHE[kind]
-    zl = z.zl
     cacheable = not (kind and z.big and _has_neg_zero(z, keys))
     if cacheable:
         try:
