@@ -259,6 +259,10 @@ class Keyspace:
         """Delete every record of one database in bounded batches (inside a transaction, through
         the transaction's own batch so that it stays atomic)."""
         self.e.flush()
+        # like Redis's touchAllWatchedKeysInDb: only watched keys present in the emptied database
+        # (expired or not) make their watchers' transactions fail
+        touched = [cs for (d, k), cs in self.watchers.items()
+                   if d == db and self.e.get(codec.meta_key(db, keyslot(k), k)) is not None]
         for kind in (M, S, Z, E):
             if self.e.hold:
                 for k in self.e.iterator(prefix=kind + bytes((db,)), include_value=False):
@@ -282,10 +286,9 @@ class Keyspace:
         self.expire_slots[db] = {}
         self.expire_next[db] = {}
         self.stale = deque(s for s in self.stale if s[0] != db)
-        for (d, _k), clients in self.watchers.items():
-            if d == db:
-                for c in clients:
-                    c.watch_dirty = True
+        for clients in touched:
+            for c in clients:
+                c.watch_dirty = True
         self.dirty += 1
 
     def iter_keys(self, db, start_slot=0, after=None):

@@ -1,0 +1,652 @@
+"""Acceptance (black box): the single-node command families of issue 2 (strings, keys, expiry,
+transactions, connection/server) driven side by side on redshard and a real Redis 7.0.15 with raw
+RESP2 and RESP3 connections; replies compared byte for byte, except where Redis's reply order is
+unspecified (KEYS, SCAN: compared as sorted sets; cursors as zero / non-zero) or time-dependent
+(TTLs: compared within a tolerance). WATCH scenarios use two connections per server."""
+
+import shlex
+import time
+
+import pytest
+
+from servers import RawConn
+
+STRINGS = r"""
+set "" ""
+get ""
+strlen ""
+exists ""
+set k v ex 9223372036854775807
+set k v px 9223372036854775807
+set k v exat 9223372036854775807
+set k v pxat 9223372036854775807
+set k v ex 4611686018427387
+set k v ex 9223372036854776
+set k v ex 1.5
+set k v px -1
+set k v ex
+set k v get get
+set k v nx get
+get k
+set k v xx nx
+set k v keepttl persist
+set k v pxat 1
+get k
+set k v exat 1
+set k v keepttl
+set k v ex 100 keepttl
+set k v NX XX
+set k v nX
+set k v Ex 100
+ttl k
+set k v2 keepttl
+ttl k
+set k v3 get xx keepttl
+ttl k
+set k v4 px 100000 get
+pttl k
+incr k
+set n 9223372036854775807
+incr n
+set n -9223372036854775808
+decr n
+incrby n -1
+decrby n 1
+decrby n -9223372036854775808
+set n " 1"
+incr n
+set n "1 "
+incr n
+set n 01
+incr n
+set n +1
+incr n
+set n 1.0
+incr n
+incrbyfloat n 1
+set n 1.5
+incrbyfloat n 0.1
+incrbyfloat n 1e17
+incrbyfloat n -1e17
+set n 3
+incrbyfloat n 5.0e3
+incrbyfloat n 1.23456789012345678
+incrbyfloat n "1 "
+incrbyfloat n " 1"
+incrbyfloat n ""
+set n ""
+incrbyfloat n 1
+set n 10
+incrbyfloat n -10
+get n
+incrbyfloat n 1e-20
+incrbyfloat n 2.0000000000000000001
+set n 1e5
+incrbyfloat n 1
+set n 0x10
+incrbyfloat n 1
+incrbyfloat x 10.50
+incrbyfloat y 3.0e-3
+incrbyfloat y 1.7976931348623157e308
+incrbyfloat y 1.7976931348623157e308
+incr
+incrby n 1.5
+incrby n 99999999999999999999
+incrby n ""
+decrby n -1
+append newk ""
+exists newk
+append newk abc
+getrange newk 0 0
+getrange newk -100 100
+getrange newk 2 1
+getrange newk -1 -2
+getrange newk 0 9223372036854775807
+getrange newk -9223372036854775808 9223372036854775807
+getrange nokey 0 -1
+getrange newk 3 3
+getrange "" 0 -1
+setrange newk 536870911 ""
+setrange newk 536870912 ""
+setrange nokey2 536870911 ""
+setrange nokey2 9223372036854775807 x
+setrange newk 9223372036854775807 x
+setrange newk -9223372036854775808 x
+setrange newk 1.5 x
+append newk x
+strlen nokey
+mget
+mget a
+mset "" ""
+get ""
+msetnx x 1 x 2
+msetnx x2 1 x2 2
+get x2
+getset x2
+getdel x2 x2
+getex x2 ex 10 px 10
+getex x2 ex 10 ex 10
+getex x2 ex -1
+getex x2 px 0
+getex x2 exat 0
+getex x2 pxat 0
+getex x2 ex 9223372036854775807
+getex x2 exat 9223372036854775807
+getex x2 persist persist
+getex x2 ex
+getex x2 foo
+getex x2
+getex x2 exat 1
+exists x2
+set s ab
+lcs s s
+lcs s nokey
+lcs nokey nokey2
+set s1 ohmytext
+set s2 mynewtext
+lcs s1 s2
+lcs s1 s2 len
+lcs s1 s2 idx
+lcs s1 s2 idx minmatchlen 4
+lcs s1 s2 idx withmatchlen
+lcs s1 s2 idx withmatchlen minmatchlen 0 len
+lcs s1 s2 len idx
+lcs s1 s2 minmatchlen 3
+lcs s1 s2 minmatchlen
+substr s1 0 -1
+substr s1
+substr s1 a b
+getrange s1 0
+setex s 9223372036854775807 v
+setex s 9223372036854776 v
+setex s -1 v
+psetex s -1 v
+psetex s 9223372036854775807 v
+setnx
+setnx s
+mset a 1 b 2 c 3
+object encoding a
+set e 12345678901234567890
+object encoding e
+set e 1234567890123456789
+object encoding e
+set e -0
+object encoding e
+set e 0
+object encoding e
+set e " 1"
+object encoding e
+set e 01
+object encoding e
+set e -1
+object encoding e
+append e 1
+object encoding e
+set e xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+object encoding e
+set e xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+object encoding e
+setrange e 0 y
+object encoding e
+incr nn
+object encoding nn
+incrbyfloat ff 1.5
+object encoding ff
+getset ff 1
+object encoding ff
+"""
+
+KEYS = r"""
+set a 1
+expire a 100 GT
+ttl a
+expire a 100 LT
+ttl a
+pexpire a 200000 xx gt
+expire a 100 NX NX
+expire a 9223372036854775
+expire a 9223372036854776
+pexpire a 9223372036854775807
+expire a -9223372036854775808
+pexpire a -9223372036854775808
+expireat a -9223372036854775808
+expireat a 1.5
+expire a ""
+expire a 10 ""
+set a 1
+expireat a 1
+exists a
+set a 1
+pexpireat a 0
+exists a
+set a 1
+expire a 1000
+expire a 999 GT
+expire a 1001 LT
+persist a GT
+persist a x
+expiretime nokey
+pexpiretime nokey
+set p 1
+expiretime p
+pexpiretime p
+ttl nokey
+pttl nokey
+ttl p
+pttl p
+ttl
+ttl a b
+rename nokey x
+rename a a
+rename nokey nokey
+renamenx a a
+renamenx nokey nokey
+set a 1
+expire a 1000
+rename a b
+ttl b
+renamenx b a
+set b2 x
+renamenx b b2
+rename b b2
+get b2
+ttl b2
+copy b2 b2
+copy b2 b3 db 0
+copy b2 b3 db 0 replace
+copy b2 b4 db -1
+copy b2 b4 db 15
+copy b2 b4 db 15
+copy b2 b4 db 15 replace
+copy b2 b4 replace replace
+copy b2 b4 db 1 db 2
+copy nokey b5
+copy b2 b6 REPLACE DB 3
+select 3
+get b6
+ttl b6
+move b6 0
+select 0
+move b2 0
+move b2 -1
+move b2 16
+move b2 1.5
+move nokey 1
+set b6 zz
+select 3
+move b6 0
+select 0
+get b6
+copy b6 b6 db 0
+del
+del nokey
+exists
+exists nokey nokey
+touch
+unlink
+type
+keys
+keys ""
+keys *
+mset h1 1 hallo 2 hello 3 hillo 4 hbllo 5 h\\llo 6 "h*llo" 7 "h?llo" 8
+keys h?llo
+keys h*llo
+keys h[ae]llo
+keys h[^e]llo
+keys h[a-b]llo
+keys h[b-a]llo
+keys h\\*llo
+keys h\\?llo
+keys "h[\\]llo"
+keys h[
+keys h[a
+keys [
+keys *[
+keys *\\
+keys ?
+keys **o
+keys h*l*o
+scan 0 type string count 1000 match h?llo
+scan 0 type none
+scan 0 type list
+scan 0 type foo
+scan 0 type String count 1000 match h1
+scan 0 count -1
+scan 0 count 9223372036854775807 match h1
+scan 18446744073709551616
+scan 1.5
+scan 0 match h1 match h2
+scan 0 type
+scan 0 count 1000 novalue
+randomkey x
+flushall
+randomkey
+scan 0
+object encoding nokey
+object freq nokey
+set o 1
+object freq o
+object refcount o
+object refcount nokey
+object idletime nokey
+object encoding o o
+object help x
+object encoding
+dbsize
+touch o o o nokey
+type o
+dump
+restore
+restore x 0
+"""
+
+TRANSACTIONS = r"""
+discard
+exec
+multi
+multi
+ping
+exec
+multi
+set a 1
+get
+incr a
+exec
+multi
+set a 1
+nosuch
+exec
+get a
+multi
+set a x
+incr a
+get a
+exec
+multi
+watch a
+exec
+multi
+discard
+discard
+unwatch
+watch
+multi
+select 1
+set k dbone
+select 0
+exec
+get k
+select 1
+get k
+select 0
+multi
+exec
+multi
+multi
+discard
+multi
+flushall
+exec
+multi
+set x 1
+expire x 100
+ttl x
+persist x
+ttl x
+exec
+multi
+set s 1
+exec
+multi
+quit
+multi
+reset
+multi
+hello 3 foo
+exec
+multi
+echo
+echo a b
+exec
+multi
+set k v ex 0
+get k
+exec
+multi
+set n 1
+incrby n x
+incr n
+exec
+"""
+
+CONNECTION_SERVER = r"""
+ping
+ping a
+ping a b
+echo
+echo ""
+select
+select -1
+select 16
+select 1.5
+select 0x1
+select " 1"
+select 15
+select 0
+dbsize
+dbsize x
+flushdb
+flushdb async sync
+config get proto-max-bulk-len
+config get maxmemory-policy
+config get databases
+config get nosuch
+config get
+config set
+config set nosuch 1
+config set maxmemory-policy foo
+config set proto-max-bulk-len 1
+config set maxclients
+config resetstat x
+client id x
+client getname
+client setname ""
+client getname
+client setname "a b"
+client setname ok
+client getname
+client reply
+client reply foo
+client no-evict
+client no-evict maybe
+client no-evict on
+client no-evict off
+client kill
+client kill 1.2.3.4:5
+client kill id 999999
+client kill id x
+client kill addr
+client kill foo bar
+client kill maxage x
+client kill skipme maybe
+client foo
+client
+client info x
+client list type
+client list type foo
+client list id
+client list id x
+client list id 99999999
+client pause
+client pause x
+client pause 10 foo
+client unpause x
+hello 4
+hello 1
+hello x
+hello 3 auth
+hello 3 auth default
+hello 3 setname "a b"
+hello 3 foo
+auth
+auth x
+auth a b
+auth a b c
+info x y z
+time x
+type
+wait 0
+command getkeys
+command getkeys get
+command getkeys nosuch a
+command getkeys ping
+command info nosuch
+command docs nosuch
+command list filterby
+command list filterby aclcat nosuch
+command list filterby x y
+command foo
+command help x
+object
+"""
+
+# ---- reply normalisation -------------------------------------------------------------------------
+def parse(buf, i=0):
+    """A minimal RESP2/RESP3 parser: (value, next index); aggregates as (type, [items])."""
+    t = buf[i:i + 1]
+    j = buf.index(b"\r\n", i)
+    line = buf[i + 1:j]
+    i = j + 2
+    if t in (b"$", b"=", b"!"):
+        n = int(line)
+        if n < 0:
+            return (t, None), i
+        return (t, buf[i:i + n]), i + n + 2
+    if t in (b"*", b"~", b"%", b">", b"|"):
+        n = int(line)
+        if n < 0:
+            return (t, None), i
+        n *= 2 if t in (b"%", b"|") else 1
+        out = []
+        for _ in range(n):
+            x, i = parse(buf, i)
+            out.append(x)
+        return (t, out), i
+    return (t, line), i
+
+
+TTL_TOLERANCE = {b"TTL": 2, b"PTTL": 2000, b"EXPIRETIME": 2, b"PEXPIRETIME": 2000}
+
+
+def same_reply(args, x, y):
+    """True when reply bytes x (redshard) and y (Redis) agree for command `args`."""
+    if x == y:
+        return True
+    name = args[0].upper()
+    if isinstance(name, str):
+        name = name.encode()
+    try:
+        (vx, _), (vy, _) = parse(x), parse(y)
+    except (ValueError, IndexError):
+        return False
+    if name in TTL_TOLERANCE and vx[0] == vy[0] == b":":
+        a, b = int(vx[1]), int(vy[1])
+        return a == b or (a > 0 and b > 0 and abs(a - b) <= TTL_TOLERANCE[name])
+    if name == b"KEYS" and vx[0] == vy[0] and vx[1] is not None:
+        return sorted(vx[1]) == sorted(vy[1])
+    if name == b"SCAN" and vx[0] == vy[0] == b"*" and len(vx[1]) == 2 == len(vy[1]):
+        (cx, kx), (cy, ky) = vx[1], vy[1]
+        return ((cx[1] == b"0") == (cy[1] == b"0") and kx[0] == ky[0]
+                and sorted(kx[1]) == sorted(ky[1]))
+    return False
+
+
+def run_script(our_port, redis_port, script, proto):
+    """Run each line on both servers; return the mismatches [(line, ours, redis)]."""
+    a, b = RawConn(our_port), RawConn(redis_port)
+    for c in (a, b):
+        c.cmd("HELLO", proto)
+        c.cmd("FLUSHALL")
+    bad = []
+    for line in script.strip().split("\n"):
+        if not line.strip() or line.startswith("#"):
+            continue
+        args = shlex.split(line)
+        x, y = a.cmd(*args), b.cmd(*args)
+        if not same_reply(args, x, y):
+            bad.append((line, x, y))
+        if args[0].lower() == "quit":
+            a, b = RawConn(our_port), RawConn(redis_port)
+            for c in (a, b):
+                c.cmd("HELLO", proto)
+    for c in (a, b):
+        c.cmd("FLUSHALL")
+    return bad
+
+
+@pytest.mark.parametrize("proto", ["2", "3"])
+@pytest.mark.parametrize("name", ["STRINGS", "KEYS", "TRANSACTIONS", "CONNECTION_SERVER"])
+def test_script_matches_real_redis(node, real_redis, name, proto):
+    bad = run_script(node.port, real_redis.port, globals()[name], proto)
+    assert not bad, "\n".join("%s\n  ours:  %r\n  redis: %r" % m for m in bad)
+    assert "error in" not in node.logtext()
+
+
+# ---- WATCH: two connections ('a' watches and runs EXEC, 'b' interferes) ----------------------------
+SC = {
+ "other_db_write": [("a","SET","k","1"),("a","WATCH","k"),("b","SELECT","1"),("b","SET","k","2"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "flushall_existing": [("a","SET","k","1"),("a","WATCH","k"),("b","FLUSHALL"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "flushall_missing": [("a","WATCH","k"),("b","SET","z","1"),("b","FLUSHALL"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "flushdb_other_db": [("a","SET","k","1"),("a","WATCH","k"),("b","SELECT","2"),("b","SET","k","1"),("b","FLUSHDB"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "flushall_other_db_only": [("a","WATCH","k"),("b","SELECT","2"),("b","SET","k","1"),("b","FLUSHALL"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expired_before_exec": [("a","SET","k","1","PX","50"),("a","WATCH","k"),("sleep",0.2),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expired_before_watch": [("a","SET","k","1","PX","20"),("sleep",0.1),("a","WATCH","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expired_read_by_other": [("a","SET","k","1","PX","50"),("a","WATCH","k"),("sleep",0.2),("b","GET","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "missing_set_and_deleted": [("a","WATCH","k"),("b","SET","k","1"),("b","DEL","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "watch_in_multi": [("a","MULTI"),("a","WATCH","k"),("a","EXEC")],
+ "own_write": [("a","WATCH","k"),("a","SET","k","1"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "same_value": [("a","SET","k","1"),("a","WATCH","k"),("b","SET","k","1"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expire_by_other": [("a","SET","k","1"),("a","WATCH","k"),("b","EXPIRE","k","100"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "persist_noop": [("a","SET","k","1"),("a","WATCH","k"),("b","PERSIST","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "read_by_other": [("a","SET","k","1"),("a","WATCH","k"),("b","GET","k"),("b","TTL","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "del_missing": [("a","WATCH","k"),("b","DEL","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "select_after_watch": [("a","SET","k","1"),("a","WATCH","k"),("a","SELECT","1"),("b","SET","k","2"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "rename_onto": [("a","SET","k","1"),("a","SET","j","2"),("a","WATCH","k"),("b","RENAME","j","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "rename_from": [("a","SET","k","1"),("a","WATCH","k"),("b","RENAME","k","j"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "move_away": [("a","SET","k","1"),("a","WATCH","k"),("b","MOVE","k","3"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "move_into_watched_db": [("a","WATCH","k"),("b","SELECT","3"),("b","SET","k","1"),("b","MOVE","k","0"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "copy_onto": [("a","SET","j","1"),("a","WATCH","k"),("b","COPY","j","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "copy_db": [("a","SET","j","1"),("a","WATCH","k"),("b","SELECT","5"),("b","SET","x","1"),("b","COPY","x","k","DB","0"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "unwatch": [("a","WATCH","k"),("b","SET","k","1"),("a","UNWATCH"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "discard_clears": [("a","WATCH","k"),("b","SET","k","1"),("a","MULTI"),("a","DISCARD"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "exec_clears": [("a","WATCH","k"),("b","SET","k","1"),("a","MULTI"),("a","EXEC"),("b","SET","k","2"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "incr_fails_wrongtype": [("a","SET","k","x"),("a","WATCH","k"),("b","INCR","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "setnx_fails": [("a","SET","k","x"),("a","WATCH","k"),("b","SETNX","k","y"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "getex_ttl_change": [("a","SET","k","x"),("a","WATCH","k"),("b","GETEX","k","EX","100"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "getex_plain": [("a","SET","k","x"),("a","WATCH","k"),("b","GETEX","k"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "append_empty": [("a","SET","k","x"),("a","WATCH","k"),("b","APPEND","k",""),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "setrange_empty": [("a","SET","k","x"),("a","WATCH","k"),("b","SETRANGE","k","0",""),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expire_past": [("a","SET","k","x"),("a","WATCH","k"),("b","EXPIRE","k","-1"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "expire_nx_fails": [("a","SET","k","x","EX","100"),("a","WATCH","k"),("b","EXPIRE","k","10","NX"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "reset": [("a","WATCH","k"),("b","SET","k","1"),("a","RESET"),("a","MULTI"),("a","PING"),("a","EXEC")],
+ "multi_error_exec": [("a","MULTI"),("a","SET","k"),("a","SET","k","1"),("a","EXEC"),("a","GET","k")],
+ "exec_wrongtype_partial": [("a","SET","k","x"),("a","MULTI"),("a","INCR","k"),("a","SET","k2","v"),("a","EXEC"),("a","GET","k2")],
+}
+
+
+def run_watch(port, steps):
+    a, b = RawConn(port), RawConn(port)
+    a.cmd("FLUSHALL")
+    out = []
+    for s in steps:
+        if s[0] == "sleep":
+            time.sleep(s[1])
+            continue
+        out.append((a if s[0] == "a" else b).cmd(*s[1:]))
+    a.cmd("FLUSHALL")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(SC))
+def test_watch_scenario_matches_real_redis(node, real_redis, name):
+    assert run_watch(node.port, SC[name]) == run_watch(real_redis.port, SC[name])
