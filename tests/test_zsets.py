@@ -381,7 +381,8 @@ def test_zadd_score_parsing(conns):
                 "0X1.8P1", "-0x1p-2", "inf", "-inf", "+inf", "INF", "Infinity", "-infinity", "nan",
                 "NaN", "-nan", "1e400", "-1e400", "1e-400", "1e-310", "", " ", " 1", "1 ", "1_0",
                 "1e", "e1", "--1", "0x", "1.2.3", "1\x00", "0.0", "-0", "00012", "9" * 400,
-                "0." + "0" * 400 + "1", "1" + "0" * 320]:
+                "0." + "0" * 400 + "1", "1" + "0" * 320, "0x1p99999", "-0x1p99999",
+                "0x1p-99999"]:
         _same(a, b, "zadd", "k", raw, "m")
         _same(a, b, "zscore", "k", "m")
         _same(a, b, "zincrby", "k", raw, "m")
@@ -393,7 +394,8 @@ def test_range_bound_parsing(conns):
     _same(a, b, "zadd", "k", "-inf", "n", "-1", "a", "0", "b", "1.5", "c", "2", "d", "inf", "p")
     bounds = ["-inf", "+inf", "inf", "(-inf", "(inf", "0", "(0", "1.5", "(1.5", "2", "(2", "",
               "(", " 1", "1 ", "\t2", "1e400", "(1e400", "-1e400", "1e-400", "0x1", "(0x2",
-              "nan", "(nan", "abc", "1\x00zz", "((1", "(+inf", "-0", "(-0"]
+              "nan", "(nan", "abc", "1\x00zz", "((1", "(+inf", "-0", "(-0", "0x1p99999",
+              "(-0x1p99999", "0x1p-99999"]
     for lo in bounds:
         for hi in bounds[:12]:
             _same(a, b, "zcount", "k", lo, hi)
@@ -540,6 +542,32 @@ def test_lex_equal_scores_skiplist(node, real_redis, pairs, queries):
             c.cmd("CONFIG", "SET", "zset-max-listpack-entries", "128")
         a.close()
         b.close()
+
+
+_many = st.sampled_from(["m%02d" % i for i in range(60)] + ["x" * 65])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.one_of(
+    st.builds(lambda o, p: ["ZADD", "z"] + o + [x for s, m in p for x in (s, m)],
+              st.sampled_from([[], ["NX"], ["XX", "CH"], ["GT"], ["LT", "CH"]]),
+              st.lists(st.tuples(_scores, _many), min_size=1, max_size=40)),
+    st.builds(lambda a, b: ["ZREMRANGEBYRANK", "z", a, b], _rank, _rank),
+    st.builds(lambda c: ["ZPOPMIN", "z", c], st.sampled_from(["1", "5"])),
+    st.builds(lambda c: ["ZPOPMAX", "z", c], st.sampled_from(["1", "5"])),
+    st.builds(lambda a, b: ["ZRANGE", "z", a, b, "WITHSCORES"], _rank, _rank),
+    st.builds(lambda a, b, l: ["ZRANGEBYSCORE", "z", a, b, "WITHSCORES"] + l, _sbound, _sbound,
+              _limit),
+    st.builds(lambda m: ["ZRANK", "z", m], _many),
+    st.builds(lambda m: ["ZREVRANK", "z", m], _many),
+    st.builds(lambda a, b: ["ZRANGESTORE", "y", "z", a, b], _rank, _rank),
+    st.builds(lambda w: ["ZUNIONSTORE", "y", "2", "y", "z", "WEIGHTS", "1", w],
+              st.sampled_from(["1", "2", "-1", "0", "0.5", "inf", "-inf", "0.1"])),
+    st.just(["OBJECT", "ENCODING", "z"]), st.just(["OBJECT", "ENCODING", "y"]),
+    st.just(["ZCARD", "z"])), min_size=5, max_size=30))
+def test_growing_sets_convert_like_redis(node, real_redis, cmds):
+    """Sets that grow past 128 members (or get a 65-byte member) in the middle of a sequence."""
+    _run_sequence(node, real_redis, cmds, 2)
 
 
 # -- set operations -------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ def _strtod_full(s):
             v = float.fromhex(m.group(1).decode() + "0x" + body.decode())
         except (OverflowError, ValueError):
             return "range"
+        if v == 0.0 and any(ch in b"123456789abcdefABCDEF" for ch in body.split(b"p")[0]
+                            .split(b"P")[0]):
+            return "range"       # underflow to zero
         return v
     return None
 
@@ -97,9 +100,15 @@ def _strtod_prefix_whole(s):
             return None
         return 0.0
     v = _strtod_full(t)
-    if v == "range":
-        f = float(t) if _FLOAT_RE.match(t) else 0.0
-        return f
+    if v == "range":     # strtod's ERANGE result: +-HUGE_VAL or 0, accepted here
+        if _FLOAT_RE.match(t):
+            return float(t)
+        m = _HEX_RE.match(t)
+        body = m.group(2) if b"p" in m.group(2).lower() else m.group(2) + b"p0"
+        try:
+            return float.fromhex(m.group(1).decode() + "0x" + body.decode())  # underflow: 0
+        except OverflowError:
+            return -_INF if t[:1] == b"-" else _INF
     return v
 
 
