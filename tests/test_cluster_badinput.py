@@ -10,6 +10,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as hst
 
+from cluster_sim import Sim
 from servers import RawConn, RealRedis, Redshard
 
 UNKNOWN = "0123456789abcdef0123456789abcdef01234567"
@@ -288,3 +289,71 @@ def test_nodes_conf_written_atomically_before_the_reply():
         assert b"cluster_my_epoch:1\r\n" in info
     finally:
         n.cleanup()
+
+
+# -- malformed bus messages (in process, over the simulated bus of test_cluster_epochs) -------
+
+JSONISH = hst.recursive(
+    hst.none() | hst.booleans() | hst.integers(-2 ** 70, 2 ** 70) |
+    hst.floats(allow_nan=False) | hst.text(max_size=12) |
+    hst.sampled_from(["a b\nc", "x" * 300, "::1", "localhost", UNKNOWN, "fail", "master"]),
+    lambda kids: hst.lists(kids, max_size=8) | hst.dictionaries(hst.text(max_size=5), kids,
+                                                                 max_size=3),
+    max_leaves=12)
+FIELDS = ["t", "id", "ip", "port", "bport", "host", "flags", "cur", "cfg", "master", "ok",
+          "slots", "gossip", "about", "ucfg", "uslots", "zz"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(mtype=hst.sampled_from(["ping", "pong", "meet", "fail", "update"]),
+       known=hst.booleans(),
+       edits=hst.lists(hst.tuples(hst.sampled_from(FIELDS), JSONISH | hst.just("<del>")),
+                       max_size=3),
+       gossip_edits=hst.lists(hst.tuples(hst.integers(0, 7), JSONISH), max_size=2))
+def test_malformed_bus_messages_are_refused_without_harm(mtype, known, edits, gossip_edits):
+    from redshard.cluster.bus import BadMessage
+    from redshard.cluster.nodesconf import load_conf
+    from redshard.cluster.state import ClusterState
+    sim = Sim(2)
+    try:
+        st0, peer = sim.st[0], sim.st[1]
+        peer.add_slot(3, peer.myself)
+        if not known:                       # a stranger's message (only MEET may add it)
+            st0.nodes.pop(sim.ids[1])
+        msg = peer.bus.header(mtype)
+        msg["gossip"] = [[st0.my_id, "127.0.0.1", 7000, 17000, ["master"], 0, 0],
+                         [UNKNOWN, "127.0.0.2", 7001, 17001, ["master"], 0, 0]]
+        if mtype in ("fail", "update"):
+            msg["about"] = sim.ids[1]
+            msg["ucfg"] = 5
+            msg["uslots"] = msg["slots"]
+        for f, v in edits:
+            if v == "<del>":
+                msg.pop(f, None)
+            else:
+                msg[f] = v
+        for i, v in gossip_edits:
+            g = msg.get("gossip")
+            if isinstance(g, list) and g and isinstance(g[0], list) and i < len(g[0]):
+                g[0][i] = v
+        try:
+            st0.bus.process(msg, sim.inb[0, 1])
+        except BadMessage:
+            pass
+        sim.pump()
+        # the node's state is still sound: it prints, saves and reloads, and sends heartbeats
+        text = st0.nodes_text()
+        for line in text.splitlines():
+            f = line.split(" ")
+            assert len(f) >= 8 and len(f[0]) == 40 and "\n" not in line, line
+            int(f[6])
+        st0.save()
+        st2 = ClusterState(sim.nodes[0])
+        assert load_conf(st2, st0.conf_path)
+        assert set(st2.nodes) == set(n for n, x in st0.nodes.items() if "handshake" not in x.flags)
+        st0.bus.header("ping")
+        for n in st0.nodes.values():
+            assert n.ip == "" or n.ip.count(".") == 3 or ":" in n.ip
+            assert 0 <= n.config_epoch < 2 ** 64 and 0 <= st0.current_epoch < 2 ** 64
+    finally:
+        sim.close()

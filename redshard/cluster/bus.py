@@ -7,6 +7,7 @@ bytes. Anything else on the bus port (RESP commands, garbage, oversized frames) 
 connection and nothing more."""
 
 import base64
+import ipaddress
 import json
 import random
 import re
@@ -36,9 +37,14 @@ def encode_bitmap(b):
 
 
 def decode_bitmap(s):
-    raw = base64.b64decode(s, validate=True)
-    d = zlib.decompressobj()
-    out = d.decompress(raw, NSLOTS // 8 + 1)
+    if not isinstance(s, str) or len(s) > 8192:
+        raise BadMessage("bad slot bitmap")
+    try:
+        raw = base64.b64decode(s, validate=True)
+        d = zlib.decompressobj()
+        out = d.decompress(raw, NSLOTS // 8 + 1)
+    except (ValueError, zlib.error):
+        raise BadMessage("bad slot bitmap")
     if len(out) != NSLOTS // 8 or d.unconsumed_tail:
         raise BadMessage("bad slot bitmap")
     return out
@@ -378,13 +384,12 @@ class Bus:
         return True
 
     def process(self, msg, link):
+        msg = check_message(msg)
         st = self.st
         me = st.myself
         mtype = msg["t"]
         st.stats_received[mtype] = st.stats_received.get(mtype, 0) + 1
         sid = msg["id"]
-        if not isinstance(sid, str) or not _ID_RE.match(sid):
-            raise BadMessage("bad sender id")
         sender = st.nodes.get(sid)
         if sender is not None and "handshake" in sender.flags:
             sender = None
@@ -422,7 +427,7 @@ class Bus:
                     n.flags.add("master")
                     n.master_id = None
                 n.config_epoch = cfg
-                st.update_slots_with(n, cfg, decode_bitmap(msg["uslots"]))
+                st.update_slots_with(n, cfg, msg["uslots"])
                 st.update_state()
                 save = True
         if save:
@@ -513,8 +518,8 @@ class Bus:
                 save = True
         # slots
         if mid is None:
-            claimed = decode_bitmap(msg["slots"])
-            cfg = int(msg["cfg"])
+            claimed = msg["slots"]
+            cfg = msg["cfg"]
             sender.claimed = claimed
             if st.update_slots_with(sender, cfg, claimed):
                 save = True
@@ -542,12 +547,8 @@ class Bus:
                                      "configEpoch set to %d", sid, me.config_epoch)
                 save = True
         # gossip
-        for g in msg.get("gossip") or ():
-            gid, gip, gport, gbport, gflags = g[0], g[1], int(g[2]), int(g[3]), g[4]
-            if not isinstance(gid, str) or not _ID_RE.match(gid) or not isinstance(gip, str):
-                continue
-            if not isinstance(gflags, list):
-                continue
+        for g in msg["gossip"]:
+            gid, gip, gport, gbport, gflags = g[0], g[1], g[2], g[3], g[4]
             gfail = "fail" in gflags or "fail?" in gflags
             n = st.nodes.get(gid)
             if n is not None:
@@ -563,10 +564,7 @@ class Bus:
                 # the node is up for the sender and we have no ping pending nor reports about
                 # it: take the sender's newer pong time, so that fewer pings are needed
                 if not gfail and n.ping_sent == 0 and not n.fail_reports:
-                    try:
-                        pong = int(g[6])
-                    except (IndexError, TypeError, ValueError):
-                        pong = 0
+                    pong = g[6]
                     if n.pong_received < pong <= now + 500:
                         n.pong_received = pong
                 # unreachable for us but reachable at another address for the sender
@@ -593,6 +591,78 @@ class Bus:
         if "slave" in n.flags or not any(o is n for o in self.st.owner):
             return True
         return now - n.fail_time > self.timeout * 2
+
+
+_U64 = 1 << 64
+_HOST_RE = re.compile(r"^[A-Za-z0-9.-]{0,255}$")
+_FLAG_NAMES = frozenset(("master", "slave", "fail?", "fail", "handshake", "noaddr", "nofailover",
+                         "meet", "myself"))
+MAX_GOSSIP = 1000
+
+
+def _int(v, lo=0, hi=_U64 - 1):
+    if type(v) is not int or not lo <= v <= hi:
+        raise BadMessage("bad number")
+    return v
+
+
+def _node_id(v):
+    if not isinstance(v, str) or not _ID_RE.match(v):
+        raise BadMessage("bad node id")
+    return v
+
+
+def _ip(v):
+    """An IP literal (or empty: the peer's address is used): never a name to resolve."""
+    if not isinstance(v, str):
+        raise BadMessage("bad address")
+    if v:
+        try:
+            v = str(ipaddress.ip_address(v))
+        except ValueError:
+            raise BadMessage("bad address")
+    return v
+
+
+def check_message(msg):
+    """Validate a decoded bus message field by field; returns it with every field the
+    processing reads present and of the right type, or raises BadMessage (the link is closed:
+    a peer that sends such things is not one of ours)."""
+    t = msg.get("t")
+    if t not in _MSG_TYPES:
+        raise BadMessage("bad type")
+    out = {"t": t, "id": _node_id(msg.get("id")), "cur": _int(msg.get("cur")),
+           "cfg": _int(msg.get("cfg"))}
+    m = msg.get("master")
+    out["master"] = None if m is None else _node_id(m)
+    out["ip"] = _ip(msg.get("ip", ""))
+    out["port"] = _int(msg.get("port"), 1, 65535)
+    out["bport"] = _int(msg.get("bport"), 1, 65535)
+    host = msg.get("host") or ""
+    if not isinstance(host, str) or not _HOST_RE.match(host):
+        raise BadMessage("bad hostname")
+    out["host"] = host
+    out["slots"] = decode_bitmap(msg.get("slots"))
+    if t in ("fail", "update"):
+        out["about"] = _node_id(msg.get("about"))
+    if t == "update":
+        out["ucfg"] = _int(msg.get("ucfg"))
+        out["uslots"] = decode_bitmap(msg.get("uslots"))
+    gossip = msg.get("gossip") or []
+    if not isinstance(gossip, list) or len(gossip) > MAX_GOSSIP:
+        raise BadMessage("bad gossip")
+    entries = []
+    for g in gossip:
+        if not isinstance(g, list) or len(g) < 7:
+            raise BadMessage("bad gossip entry")
+        flags = g[4]
+        if not isinstance(flags, list) or not all(isinstance(f, str) and f in _FLAG_NAMES
+                                                  for f in flags):
+            raise BadMessage("bad gossip flags")
+        entries.append((_node_id(g[0]), _ip(g[1]), _int(g[2], 0, 65535), _int(g[3], 0, 65535),
+                        flags, _int(g[5], 0, 1 << 62), _int(g[6], 0, 1 << 62)))
+    out["gossip"] = entries
+    return out
 
 
 def _bitmap_for(st, n):
