@@ -8,6 +8,15 @@ inserted, as zsetAdd does), so OBJECT ENCODING stays sticky.
 
 Redis 7.0 replies: scores are bulk strings in RESP2 and doubles in RESP3 ("%.17g"); WITHSCORES
 pairs are flat in RESP2 and [member, score] arrays in RESP3.
+
+Speed: ZRANGE-style replies memoize the encoded element of each score-index key (a key always
+stands for the same member and score; bounded caches, cleared when full), so a hot range is
+one iterator walk plus a join. Walks from either end start at per-version bound hints kept by
+storage/zsets.py (pops leave LevelDB tombstones at the ends).
+
+Lex ranges: a listpack-encoded set (not BIG) is walked like Redis's listpack code, in score
+order, so even ranges over differing scores answer as Redis; a skiplist-encoded set is walked
+over its member records (Redis's skiplist answer is only defined when all scores are equal).
 """
 
 import random
@@ -227,7 +236,7 @@ def score_strs(encs):
     except KeyError:
         pass
     ss = fmt_scores(decode_many(encs))
-    if len(_FMT_CACHE) > 200000:
+    if len(_FMT_CACHE) > 50000:
         _FMT_CACHE.clear()
     _FMT_CACHE.update(zip(encs, ss))
     return ss
@@ -245,7 +254,7 @@ def _score_parts(encs, resp3):
         parts = [b",%s\r\n" % x for x in ss]
     else:
         parts = [b"$%d\r\n%s\r\n" % (len(x), x) for x in ss]
-    if len(cache) > 200000:
+    if len(cache) > 50000:
         cache.clear()
     cache.update(zip(encs, parts))
     return parts
