@@ -352,7 +352,7 @@ _cmd = st.one_of(
               st.lists(_key, min_size=1, max_size=3)).map(lambda t: [t[0], t[1]] + t[2]),
     st.tuples(st.just("SINTERCARD"), st.lists(_key, min_size=1, max_size=3),
               st.sampled_from([[], ["LIMIT", "1"], ["LIMIT", "0"], ["LIMIT", "-1"]])).map(
-        lambda t: ["SINTERCARD", str(len(t[0]))] + t[0] + t[1]),
+        lambda t: ["SINTERCARD", str(len(t[1]))] + t[1] + t[2]),
     st.tuples(st.just("SSCAN"), _key, st.sampled_from(["0", "x"])).map(list),
     st.tuples(st.sampled_from(["SPOP", "SRANDMEMBER"]), _key, st.sampled_from(["0", "-1", "x"])
               ).map(list),
