@@ -81,6 +81,18 @@ def _hset_pairs(c, key, argv, start):
             put(p + f, v)
         added = len(fields)
         size = added
+    elif n - start == 2:        # one pair into an existing hash (the common case)
+        f = argv[start]
+        v = argv[start + 1]
+        k = prefix(db, slot, key, old) + f
+        added = 1 if ks.e.get(k) is None else 0
+        put(k, v)
+        big = old[25:26] == BIG
+        size = U64.unpack_from(old, 17)[0] + added
+        if not big and (len(f) > max_value or len(v) > max_value or size > max_entries):
+            big = True
+        ks.write_meta(db, slot, key, old[:17] + U64.pack(size) + (BIG if big else b""), old)
+        return added
     else:
         meta = old
         p = prefix(db, slot, key, meta)
