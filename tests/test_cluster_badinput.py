@@ -82,7 +82,16 @@ SCRIPT = [
     ("CLUSTER", "DELSLOTS", *ALL), ("CLUSTER", "DELSLOTSRANGE", "0", "16383"),
     ("CLUSTER", "ADDSLOTSRANGE", *[x for i in range(0, 16384, 4) for x in (str(i), str(i + 1))]),
     ("CLUSTER", "NODES"), ("CLUSTER", "DELSLOTSRANGE", "0", "16383"),
-    ("CLUSTER", "FLUSHSLOTS"), ("CLUSTER", "INFO"), ("PING",),
+    ("CLUSTER", "FLUSHSLOTS"), ("CLUSTER", "INFO"),
+    # announced hostnames are checked (a space would break CLUSTER NODES and nodes.conf)
+    ("CONFIG", "SET", "cluster-announce-hostname", "my_host"),
+    ("CONFIG", "SET", "cluster-announce-hostname", "a b"),
+    ("CONFIG", "SET", "cluster-announce-hostname", "x" * 256),
+    ("CONFIG", "SET", "cluster-announce-hostname", "\u00e9"),
+    ("CONFIG", "SET", "cluster-announce-hostname", "x" * 255),
+    ("CONFIG", "SET", "cluster-announce-hostname", "ok-host.example"),
+    ("CONFIG", "GET", "cluster-announce-hostname"), ("CLUSTER", "NODES"),
+    ("CONFIG", "SET", "cluster-announce-hostname", ""), ("PING",),
 ]
 
 

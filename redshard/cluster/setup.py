@@ -15,6 +15,9 @@ _END_MULTI = frozenset(("exec", "discard", "reset"))
 
 def attach(node):
     """Called by `Node.__init__` with cluster-enabled yes."""
+    err = hostname_error(node.config["cluster-announce-hostname"])
+    if err:
+        raise SystemExit("Bad cluster-announce-hostname: %s" % err)
     st = ClusterState(node)
     lock_conf(st.conf_path)
     try:
@@ -52,7 +55,19 @@ def attach(node):
     cfg.on_change["cluster-announce-ip"] = lambda v: _set_ip(st, v)
 
 
+def hostname_error(v):
+    """Redis's isValidAnnouncedHostname: the error text, or None when `v` is fine."""
+    if len(v) >= 256:
+        return "Hostnames must be less than 256 characters"
+    if not all(c.isascii() and (c.isalnum() or c in "-.") for c in v):
+        return "Hostnames may only contain alphanumeric characters, hyphens or dots"
+    return None
+
+
 def _set_hostname(st, v):
+    err = hostname_error(v)
+    if err:
+        raise ValueError(err)       # CONFIG SET fails and rolls back, as in Redis
     st.myself.hostname = v
     st.changed()
 
