@@ -32,6 +32,7 @@ from ..storage.codec import TYPE_SET, TYPE_ZSET, U64, Z, decode_score, encode_sc
 from ..storage.collections import BIG, fresh_meta, prefix, size_of, store
 from ..storage.keyspace import TYPE_OPS
 from ..storage.zsets import NEG0, ZERO, ZSet, decode_many, enc_for
+from . import _blocking as bl
 from ._collections import fmt_score, scan_collection
 from .keys import key_spec, parse_cursor, glob_matcher
 from .table import command
@@ -1049,7 +1050,6 @@ def _in_multi(c):
 
 
 def _blocking(c, keys, timeout_raw, maxpop, count, emitkey_nested):
-    from . import _blocking as bl
     timeout = bl.parse_timeout(timeout_raw)
 
     def attempt():
@@ -1109,13 +1109,7 @@ def _register_blocking():
         return _bzmpop_cmd(c, argv)
 
 
-try:
-    from . import _blocking as _bl  # noqa: F401
-    _HAVE_BLOCKING = hasattr(_bl, "blocking_reply") and hasattr(_bl, "parse_timeout")
-except ImportError:
-    _HAVE_BLOCKING = False
-if _HAVE_BLOCKING:
-    _register_blocking()
+_register_blocking()
 
 
 # -- set operations -----------------------------------------------------------------------------
