@@ -656,9 +656,9 @@ def check_message(msg):
         if not isinstance(g, list) or len(g) < 7:
             raise BadMessage("bad gossip entry")
         flags = g[4]
-        if not isinstance(flags, list) or not all(isinstance(f, str) and f in _FLAG_NAMES
-                                                  for f in flags):
+        if not isinstance(flags, list):
             raise BadMessage("bad gossip flags")
+        flags = [f for f in flags if isinstance(f, str) and f in _FLAG_NAMES]
         entries.append((_node_id(g[0]), _ip(g[1]), _int(g[2], 0, 65535), _int(g[3], 0, 65535),
                         flags, _int(g[5], 0, 1 << 62), _int(g[6], 0, 1 << 62)))
     out["gossip"] = entries
