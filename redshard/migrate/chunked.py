@@ -281,7 +281,6 @@ async def _move_once(task, conn, slot, key, meta):
     seq = 0
     pending = 0
     nbytes = 0
-    limit_bytes = node.config["migrate-max-bytes-per-second"]
     t0 = time.monotonic()
     while start is not None:
         value, start = _elements(ks, p, start, type_)
@@ -297,6 +296,7 @@ async def _move_once(task, conn, slot, key, meta):
         if pending >= WINDOW:
             _check(task, slot, await _read(conn))
             pending -= 1
+        limit_bytes = node.config["migrate-max-bytes-per-second"]     # may change meanwhile
         if limit_bytes:
             wait = nbytes / limit_bytes - (time.monotonic() - t0)
             if wait > 0:
