@@ -257,18 +257,19 @@ def test_blocked_client_gets_moved_when_slot_leaves():
         assert r == b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, other.port)
         assert time.time() - t < 2.0
         # a key of a slot that stays keeps its client blocked; a push still wakes it
-        stay_key = "stay{%s}" % ("a" if slot <= 8191 else "b")
-        stay_slot = int(owner.client().execute_command("CLUSTER", "KEYSLOT", stay_key))
-        if (stay_slot <= 8191) == (slot <= 8191) and stay_slot != slot:
-            _send(w, "BLPOP", stay_key, "0")
-            _wait_blocked(owner.port, 1)
-            time.sleep(0.3)
-            assert _blocked_count(owner.port) == 1
-            p = RawConn(owner.port)
-            p.cmd("RPUSH", stay_key, "v")
-            assert w.read_reply() == b"*2\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (
-                len(stay_key), stay_key.encode())
-            p.close()
+        mine = (lambda s: s <= 8191) if slot <= 8191 else (lambda s: s > 8191)
+        cl = owner.client()
+        stay_key = next(k for k in ("stay%d" % i for i in range(100))
+                        if mine(int(cl.execute_command("CLUSTER", "KEYSLOT", k))))
+        _send(w, "BLPOP", stay_key, "0")
+        _wait_blocked(owner.port, 1)
+        time.sleep(0.3)
+        assert _blocked_count(owner.port) == 1
+        p = RawConn(owner.port)
+        p.cmd("RPUSH", stay_key, "v")
+        assert w.read_reply() == b"*2\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (
+            len(stay_key), stay_key.encode())
+        p.close()
         w.close()
     finally:
         stop_nodes(nodes)
