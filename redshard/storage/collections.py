@@ -73,11 +73,11 @@ def items(ks, p, values=True):
 
 
 def all_items(ks, p, values=True):
-    """`items` as a list."""
+    """`items` as a list (the pending batch included, without committing it)."""
     n = len(p)
     if values:
-        return [(k[n:], v) for k, v in ks.e.iterator(prefix=p)]
-    return [k[n:] for k in ks.e.iterator(prefix=p, include_value=False)]
+        return [(k[n:], v) for k, v in live_iterator(ks, prefix=p)]
+    return [k[n:] for k in live_iterator(ks, prefix=p, include_value=False)]
 
 
 def store(ks, db, slot, key, type_, meta, old):
@@ -150,21 +150,42 @@ def _byte_ranges(keys):
 _bounds = {}        # (id(ks), element prefix) -> (first key, last key), possibly stale
 
 
+class _NothingCommitted(Exception):
+    """The seek found no committed record that the pending batch leaves alive."""
+
+
+_MISS = object()
+
+
+def live_iterator(ks, **kw):
+    """An iterator over records as the current batch leaves them, without committing the
+    batch (a command's own reads must not commit its writes half-way)."""
+    e = ks.e
+    if e.wb is not None:
+        return e._merged_iterator(kw)
+    return e.db.iterator(**kw)
+
+
 class _Seeker:
-    """Random element records of one big collection version (seeks in a LevelDB iterator).
+    """Random element records of one big collection version (seeks in a LevelDB iterator over
+    committed records; records the pending batch deleted are stepped over, its values win).
     The first and last keys bound the random targets; they are cached per version (stale
     bounds only skew the picks a little: a target past the end wraps to the first record)."""
 
     def __init__(self, ks, p, values):
+        e = ks.e
         self.np = len(p)
         self.values = values
-        ks.e.flush()
-        self.it = it = ks.e.db.iterator(prefix=p)
+        self.pending = e.pending if e.wb is not None else None
+        self.it = it = e.db.iterator(prefix=p)
         bk = (id(ks), p)
         b = _bounds.get(bk)
         if b is None:
             it.seek_to_start()
             sample = [k for k, _v in islice(it, 64)]
+            if not sample:
+                it.close()
+                raise _NothingCommitted
             it.seek_to_stop()
             last = it.prev()[0]
             it.seek(_seek_target(sample[0], last, [(0, 255)] * len(last)))
@@ -177,17 +198,41 @@ class _Seeker:
 
     def pick(self):
         it = self.it
+        pend = self.pending
         it.seek(_seek_target(self.first, self.last, self.ranges))
-        try:
-            k, v = next(it)
-        except StopIteration:
-            it.seek_to_start()
-            k, v = next(it)
-        sub = k[self.np:]
-        return (sub, v) if self.values else sub
+        wrapped = False
+        while True:
+            try:
+                k, v = next(it)
+            except StopIteration:
+                if wrapped:
+                    raise _NothingCommitted
+                wrapped = True
+                it.seek_to_start()
+                continue
+            if pend:
+                pv = pend.get(k, _MISS)
+                if pv is None:
+                    continue
+                if pv is not _MISS:
+                    v = pv
+            sub = k[self.np:]
+            return (sub, v) if self.values else sub
 
     def close(self):
         self.it.close()
+
+
+def _seeker(ks, p, values):
+    """A _Seeker; the pending batch is committed first only when no committed record of the
+    collection is left alive by it (a collection created in the same batch)."""
+    try:
+        s = _Seeker(ks, p, values)
+        s.pick()       # probe once
+        return s
+    except _NothingCommitted:
+        ks.e.flush()
+        return _Seeker(ks, p, values)
 
 
 def random_picks(ks, p, size, count, values=False, distinct=True):
@@ -198,7 +243,7 @@ def random_picks(ks, p, size, count, values=False, distinct=True):
         if distinct:
             return random.sample(everything, min(count, len(everything)))
         return random.choices(everything, k=count)
-    s = _Seeker(ks, p, values)
+    s = _seeker(ks, p, values)
     try:
         if not distinct:
             return [s.pick() for _ in range(count)]
@@ -222,14 +267,14 @@ def random_one(ks, p, size, values=False):
     if size <= SMALL_PICK or ks.e.hold:
         n = len(p)
         i = random.randrange(size)
-        it = ks.e.iterator(prefix=p, include_value=values)
+        it = live_iterator(ks, prefix=p, include_value=values)
         for j, x in enumerate(it):
             if j == i:
                 if values:
                     return x[0][n:], x[1]
                 return x[n:]
         raise AssertionError("collection shorter than its size")
-    s = _Seeker(ks, p, values)
+    s = _seeker(ks, p, values)
     try:
         return s.pick()
     finally:
