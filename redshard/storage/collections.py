@@ -14,6 +14,7 @@ element (not exactly uniform, as Redis's own dictGetFairRandomKey is not).
 """
 
 import random
+from random import randbytes
 from itertools import islice
 
 from ..resp.errors import RespError, WRONGTYPE
@@ -125,11 +126,11 @@ def _seek_target(first, last, ranges):
     if n == len(last):
         return first
     lo0 = first[n] if n < len(first) else 0
+    rnd = randbytes(9)
     out = bytearray(first[:n])
-    out.append(random.randint(lo0, last[n]))
-    rnd = random.randint
-    for lo, hi in ranges[n + 1:n + 12]:
-        out.append(rnd(lo, hi))
+    out.append(lo0 + rnd[0] % (last[n] - lo0 + 1))
+    for r, (lo, hi) in zip(rnd[1:], ranges[n + 1:n + 9]):
+        out.append(lo + r % (hi - lo + 1))
     return bytes(out)
 
 
@@ -224,15 +225,20 @@ class _Seeker:
 
 
 def _seeker(ks, p, values):
-    """A _Seeker; the pending batch is committed first only when no committed record of the
-    collection is left alive by it (a collection created in the same batch)."""
+    """(a _Seeker, its first pick); the pending batch is committed first only when no
+    committed record of the collection is left alive by it (a collection created in the same
+    batch)."""
     try:
         s = _Seeker(ks, p, values)
-        s.pick()       # probe once
-        return s
+        try:
+            return s, s.pick()
+        except _NothingCommitted:
+            s.close()
+            raise
     except _NothingCommitted:
         ks.e.flush()
-        return _Seeker(ks, p, values)
+        s = _Seeker(ks, p, values)
+        return s, s.pick()
 
 
 def random_picks(ks, p, size, count, values=False, distinct=True):
@@ -243,12 +249,12 @@ def random_picks(ks, p, size, count, values=False, distinct=True):
         if distinct:
             return random.sample(everything, min(count, len(everything)))
         return random.choices(everything, k=count)
-    s = _seeker(ks, p, values)
+    s, x = _seeker(ks, p, values)
     try:
         if not distinct:
-            return [s.pick() for _ in range(count)]
-        out = {}
-        tries = 0
+            return [x] + [s.pick() for _ in range(count - 1)]
+        out = {x[0] if values else x: x}
+        tries = 1
         limit = count * 8 + 64
         while len(out) < count and tries < limit:
             x = s.pick()
@@ -274,11 +280,9 @@ def random_one(ks, p, size, values=False):
                     return x[0][n:], x[1]
                 return x[n:]
         raise AssertionError("collection shorter than its size")
-    s = _seeker(ks, p, values)
-    try:
-        return s.pick()
-    finally:
-        s.close()
+    s, x = _seeker(ks, p, values)
+    s.close()
+    return x
 
 
 # -- keeping deleted records from piling up ----------------------------------------------------
