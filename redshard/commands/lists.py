@@ -69,8 +69,17 @@ def _store(c, slot, key, meta, old, head, tail):
     ks.write_meta(c.db, slot, key, _meta_with(meta, head, tail), old)
 
 
+_HDR = [b"$%d\r\n" % i for i in range(4096)]
+
+
 def _bulk_array(vals):
-    return b"*%d\r\n" % len(vals) + b"".join([b"$%d\r\n%s\r\n" % (len(v), v) for v in vals])
+    if not vals:
+        return enc.EMPTY_ARRAY
+    try:
+        body = b"\r\n".join([_HDR[len(v)] + v for v in vals])
+    except IndexError:          # an element of 4 KB or more
+        body = b"\r\n".join([b"$%d\r\n%s" % (len(v), v) for v in vals])
+    return b"*%d\r\n" % len(vals) + body + b"\r\n"
 
 
 def _pos(b):
