@@ -78,7 +78,8 @@ SCRIPT = [
     ["HSCAN", "hs", "0", "MATCH", "a*", "COUNT", "1"], ["HSCAN", "hs", "0", "COUNT", "0"],
     ["HSCAN", "hs", "0", "COUNT", "x"], ["HSCAN", "hs", "0", "MATCH"],
     ["HSCAN", "hs", "0", "FOO", "1"], ["HSCAN", "hs", "x"], ["HSCAN", "hs", "-1"],
-    ["HSCAN", "hs", "18446744073709551616"], ["HSCAN", "h", "x"], ["HSCAN", "nokey", "0"], ["HSCAN", "nokey", "0", "COUNT", "0"],
+    ["HSCAN", "hs", "18446744073709551616"], ["HSCAN", "h", "x"], ["HSCAN", "nokey", "0"],
+    ["HSCAN", "nokey", "0", "COUNT", "0"],
     ["HSCAN", "nokey", "x"],
     # wrong types
     ["SET", "str", "x"], ["HGET", "str", "a"], ["HSET", "str", "a", "b"], ["HGETALL", "str"],

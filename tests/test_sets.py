@@ -63,7 +63,8 @@ SCRIPT = [
     ["SINTER", "x", "y"], ["SINTER", "x", "y", "z"], ["SINTER", "x"], ["SINTER", "x", "x"],
     ["SINTER", "x", "nokey"], ["SINTER", "nokey", "x"], ["SUNION", "x", "y", "z"],
     ["SUNION", "nokey"], ["SUNION", "x", "nokey"], ["SDIFF", "x", "y"], ["SDIFF", "x", "y", "z"],
-    ["SDIFF", "x", "x"], ["SDIFF", "nokey", "x"], ["SDIFF", "x", "nokey"], ["SDIFF", "y", "x", "x"],
+    ["SDIFF", "x", "x"], ["SDIFF", "nokey", "x"], ["SDIFF", "x", "nokey"],
+    ["SDIFF", "y", "x", "x"],
     ["SINTERSTORE", "d", "x", "y"], ["SMEMBERS", "d"], ["OBJECT", "ENCODING", "d"],
     ["SUNIONSTORE", "d", "x", "y"], ["SMEMBERS", "d"], ["SDIFFSTORE", "d", "x", "y", "z"],
     ["SMEMBERS", "d"], ["SINTERSTORE", "d", "x", "nokey"], ["EXISTS", "d"],
@@ -83,7 +84,8 @@ SCRIPT = [
     ["SINTERCARD", "2", "x", "y", "LIMIT", "x"], ["SINTERCARD", "2", "x", "y", "LIMIT"],
     ["SINTERCARD", "2", "x", "y", "FOO"], ["SINTERCARD", "0", "x"], ["SINTERCARD", "-1", "x"],
     ["SINTERCARD", "x", "x"], ["SINTERCARD", "3", "x", "y"], ["SINTERCARD", "1"],
-    ["SINTERCARD", "9223372036854775808", "x"], ["SINTERCARD", "1", "x", "LIMIT", "1", "LIMIT", "2"],
+    ["SINTERCARD", "9223372036854775808", "x"],
+    ["SINTERCARD", "1", "x", "LIMIT", "1", "LIMIT", "2"],
     # SSCAN of small sets
     ["SSCAN", "x", "0"], ["SSCAN", "x", "0", "MATCH", "*a*"], ["SSCAN", "i1", "0", "COUNT", "1"],
     ["SSCAN", "i1", "0"], ["SSCAN", "x", "0", "COUNT", "0"], ["SSCAN", "x", "x"],
@@ -311,7 +313,9 @@ def test_command_metadata_matches_redis(node, real_redis):
             assert a.cmd("COMMAND", "DOCS", name) == b.cmd("COMMAND", "DOCS", name), name
         for cmd in (["SMOVE", "a", "b", "m"], ["SINTER", "a", "b", "c"],
                     ["SINTERSTORE", "d", "a", "b"], ["SINTERCARD", "2", "a", "b", "LIMIT", "1"],
-                    ["SINTERCARD", "1", "a"], ["SSCAN", "k", "0"]):
+                    ["SINTERCARD", "1", "a"], ["SSCAN", "k", "0"], ["SINTERCARD", "0", "a"],
+                    ["SINTERCARD", "3", "a", "b"], ["SINTERCARD", " 1", "a"],
+                    ["SINTERCARD", "1x", "a"], ["SINTERCARD", "x", "a"]):
             assert a.cmd("COMMAND", "GETKEYS", *cmd) == b.cmd("COMMAND", "GETKEYS", *cmd), cmd
         a.close()
         b.close()
@@ -356,8 +360,8 @@ _cmd = st.one_of(
               st.sampled_from([[], ["LIMIT", "1"], ["LIMIT", "0"], ["LIMIT", "-1"]])).map(
         lambda t: ["SINTERCARD", str(len(t[1]))] + t[1] + t[2]),
     st.tuples(st.just("SSCAN"), _key, st.sampled_from(["0", "x"])).map(list),
-    st.tuples(st.sampled_from(["SPOP", "SRANDMEMBER"]), _key, st.sampled_from(["0", "x", "-9223372036854775808"])
-              ).map(list),
+    st.tuples(st.sampled_from(["SPOP", "SRANDMEMBER"]), _key,
+              st.sampled_from(["0", "x", "-9223372036854775808"])).map(list),
     st.tuples(st.just("OBJECT"), st.just("ENCODING"), _key).map(list),
     st.tuples(st.sampled_from(["RENAME", "COPY"]), _key, _key).map(list),
     st.tuples(st.just("SET"), _key, _member).map(list),

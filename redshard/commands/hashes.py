@@ -530,9 +530,21 @@ def _arg(*a, KSI=None, **kw):
 
 
 set_arguments({
-    'hset': [_arg('key', 'key'), _arg('field_value', 'block', flags='multiple', args=[_arg('field', 'string'), _arg('value', 'string')])],
+    'hset': [
+        _arg('key', 'key'),
+        _arg('field_value', 'block', flags='multiple', args=[
+            _arg('field', 'string'),
+            _arg('value', 'string'),
+        ]),
+    ],
     'hsetnx': [_arg('key', 'key'), _arg('field', 'string'), _arg('value', 'string')],
-    'hmset': [_arg('key', 'key'), _arg('field_value', 'block', flags='multiple', args=[_arg('field', 'string'), _arg('value', 'string')])],
+    'hmset': [
+        _arg('key', 'key'),
+        _arg('field_value', 'block', flags='multiple', args=[
+            _arg('field', 'string'),
+            _arg('value', 'string'),
+        ]),
+    ],
     'hget': [_arg('key', 'key'), _arg('field', 'string')],
     'hmget': [_arg('key', 'key'), _arg('field', 'string', flags='multiple')],
     'hgetall': [_arg('key', 'key')],
@@ -544,12 +556,25 @@ set_arguments({
     'hstrlen': [_arg('key', 'key'), _arg('field', 'string')],
     'hincrby': [_arg('key', 'key'), _arg('field', 'string'), _arg('increment', 'integer')],
     'hincrbyfloat': [_arg('key', 'key'), _arg('field', 'string'), _arg('increment', 'double')],
-    'hrandfield': [_arg('key', 'key'), _arg('options', 'block', flags='optional', args=[_arg('count', 'integer'), _arg('withvalues', 'pure-token', token='WITHVALUES', flags='optional')])],
-    'hscan': [_arg('key', 'key'), _arg('cursor', 'integer'), _arg('pattern', 'pattern', token='MATCH', flags='optional'), _arg('count', 'integer', token='COUNT', flags='optional')],
+    'hrandfield': [
+        _arg('key', 'key'),
+        _arg('options', 'block', flags='optional', args=[
+            _arg('count', 'integer'),
+            _arg('withvalues', 'pure-token', token='WITHVALUES', flags='optional'),
+        ]),
+    ],
+    'hscan': [
+        _arg('key', 'key'),
+        _arg('cursor', 'integer'),
+        _arg('pattern', 'pattern', token='MATCH', flags='optional'),
+        _arg('count', 'integer', token='COUNT', flags='optional'),
+    ],
 })
 
 _COMPLEXITY = {
-    'hset': 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
+    'hset':
+        'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the '
+        'command is called with multiple field/value pairs.',
     'hsetnx': 'O(1)',
     'hmset': 'O(N) where N is the number of fields being set.',
     'hget': 'O(1)',
@@ -564,7 +589,9 @@ _COMPLEXITY = {
     'hincrby': 'O(1)',
     'hincrbyfloat': 'O(1)',
     'hrandfield': 'O(N) where N is the number of fields returned',
-    'hscan': 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+    'hscan':
+        'O(1) for every call. O(N) for a complete iteration, including enough command calls for '
+        'the cursor to return back to 0. N is the number of elements inside the collection..',
 }
 for _name, _text in _COMPLEXITY.items():
     all_commands()[_name].complexity = _text

@@ -12,6 +12,8 @@ Replies: SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are sets in RESP3
 with a count is an array in both protocols.
 """
 
+import re
+
 from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import RespError, SYNTAX, WRONGTYPE
@@ -449,11 +451,19 @@ cmd_sunion, cmd_sunionstore = _setop_cmd("union", "sunion", "Add multiple sets")
 cmd_sdiff, cmd_sdiffstore = _setop_cmd("diff", "sdiff", "Subtract multiple sets")
 
 
+_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?\d+)")
+
+
+def _atoi(b):
+    """C's atoi (what Redis's keynum key specs use): leading digits, 0 if none."""
+    m = _ATOI.match(b)
+    return int(m.group(1)) if m else 0
+
+
 def _sintercard_keys(argv):
-    try:
-        n = int(argv[1])
-    except (ValueError, IndexError):
+    if len(argv) < 2:
         return []
+    n = _atoi(argv[1])
     if n < 1 or n > len(argv) - 2:
         return []
     return list(argv[2:2 + n])
@@ -568,28 +578,51 @@ set_arguments({
     'sinterstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
     'sunionstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
     'sdiffstore': [_arg('destination', 'key'), _arg('key', 'key', flags='multiple', KSI=1)],
-    'sintercard': [_arg('numkeys', 'integer'), _arg('key', 'key', flags='multiple'), _arg('limit', 'integer', token='LIMIT', flags='optional')],
-    'sscan': [_arg('key', 'key'), _arg('cursor', 'integer'), _arg('pattern', 'pattern', token='MATCH', flags='optional'), _arg('count', 'integer', token='COUNT', flags='optional')],
+    'sintercard': [
+        _arg('numkeys', 'integer'),
+        _arg('key', 'key', flags='multiple'),
+        _arg('limit', 'integer', token='LIMIT', flags='optional'),
+    ],
+    'sscan': [
+        _arg('key', 'key'),
+        _arg('cursor', 'integer'),
+        _arg('pattern', 'pattern', token='MATCH', flags='optional'),
+        _arg('count', 'integer', token='COUNT', flags='optional'),
+    ],
 })
 
 _COMPLEXITY = {
-    'sadd': 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
+    'sadd':
+        'O(1) for each element added, so O(N) to add N elements when the command is called with '
+        'multiple arguments.',
     'srem': 'O(N) where N is the number of members to be removed.',
     'smembers': 'O(N) where N is the set cardinality.',
     'sismember': 'O(1)',
     'smismember': 'O(N) where N is the number of elements being checked for membership',
     'scard': 'O(1)',
-    'spop': 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.',
-    'srandmember': 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.',
+    'spop':
+        'Without the count argument O(1), otherwise O(N) where N is the value of the passed '
+        'count.',
+    'srandmember':
+        'Without the count argument O(1), otherwise O(N) where N is the absolute value of the '
+        'passed count.',
     'smove': 'O(1)',
-    'sinter': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
+    'sinter':
+        'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of '
+        'sets.',
     'sunion': 'O(N) where N is the total number of elements in all given sets.',
     'sdiff': 'O(N) where N is the total number of elements in all given sets.',
-    'sinterstore': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
+    'sinterstore':
+        'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of '
+        'sets.',
     'sunionstore': 'O(N) where N is the total number of elements in all given sets.',
     'sdiffstore': 'O(N) where N is the total number of elements in all given sets.',
-    'sintercard': 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
-    'sscan': 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+    'sintercard':
+        'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of '
+        'sets.',
+    'sscan':
+        'O(1) for every call. O(N) for a complete iteration, including enough command calls for '
+        'the cursor to return back to 0. N is the number of elements inside the collection..',
 }
 for _name, _text in _COMPLEXITY.items():
     all_commands()[_name].complexity = _text
