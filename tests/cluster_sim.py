@@ -25,7 +25,10 @@ class Sim:
         for i in range(k):
             cfg = Config()
             d = os.path.join(self.tmp, str(i))
-            for name, v in (("cluster-enabled", "yes"), ("dir", d), ("port", str(20000 + i)),
+            # port 0: the node binds nothing (it never runs); the announced ports identify it
+            for name, v in (("cluster-enabled", "yes"), ("dir", d), ("port", "0"),
+                            ("cluster-announce-port", str(20000 + i)),
+                            ("cluster-announce-bus-port", str(30000 + i)),
                             ("cluster-node-timeout", "2000"), ("loglevel", "warning"),
                             ("logfile", os.path.join(self.tmp, "log"))):
                 cfg.set_raw(name, v)

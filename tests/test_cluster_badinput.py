@@ -180,7 +180,8 @@ def _node_in_process(tmp):
     from redshard.config import Config
     from redshard.server import Node
     cfg = Config()
-    for name, v in (("cluster-enabled", "yes"), ("dir", str(tmp)), ("port", "30001"),
+    for name, v in (("cluster-enabled", "yes"), ("dir", str(tmp)), ("port", "0"),
+                    ("cluster-announce-port", "30001"),
                     ("loglevel", "warning"), ("logfile", os.path.join(str(tmp), "log"))):
         cfg.set_raw(name, v)
     return Node(cfg)
@@ -366,3 +367,59 @@ def test_malformed_bus_messages_are_refused_without_harm(mtype, known, edits, go
             assert 0 <= n.config_epoch < 2 ** 64 and 0 <= st0.current_epoch < 2 ** 64
     finally:
         sim.close()
+
+
+def test_meet_to_a_dead_address_as_redis():
+    """The handshake entry looks like Redis's while it lasts and is dropped after
+    max(node-timeout, 1 s)."""
+    import time
+    from servers import free_port
+    ref = RealRedis("--cluster-node-timeout", "1500", cluster=True).start()
+    ours = Redshard("--cluster-node-timeout", "1500", cluster=True).start()
+    try:
+        dead = free_port(bus=True)
+        views = []
+        for x in (ref, ours):
+            assert RawConn(x.port).cmd("CLUSTER", "MEET", "127.0.0.1", dead) == b"+OK\r\n"
+        time.sleep(0.6)
+        for x in (ref, ours):
+            lines = [ln.split(" ", 1)[1] for ln in
+                     RawConn(x.port).cmd("CLUSTER", "NODES").decode().split("\n")
+                     if "handshake" in ln]
+            views.append(lines)
+        assert views[0] == views[1] == ["127.0.0.1:%d@%d handshake - 0 0 0 disconnected"
+                                        % (dead, dead + 10000)]
+        time.sleep(1.6)
+        for x in (ref, ours):
+            assert b"handshake" not in RawConn(x.port).cmd("CLUSTER", "NODES")
+            assert b"cluster_known_nodes:1\r\n" in RawConn(x.port).cmd("CLUSTER", "INFO")
+    finally:
+        ours.cleanup()
+        ref.cleanup()
+
+
+def test_bus_port_taken_refuses_to_start():
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    from servers import free_port
+    port = free_port(bus=True)
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", port + 10000))
+    blocker.listen(1)
+    d = tempfile.mkdtemp(prefix="redshard-test-")
+    try:
+        p = subprocess.run([sys.executable, "-m", "redshard.cli", "server", "--port", str(port),
+                            "--dir", d, "--cluster-enabled", "yes"], capture_output=True,
+                           timeout=60)
+        assert p.returncode != 0
+        assert b"Could not bind the cluster bus port" in p.stdout + p.stderr
+        # it never accepted clients
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        blocker.close()
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)

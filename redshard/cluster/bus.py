@@ -11,6 +11,7 @@ import ipaddress
 import json
 import random
 import re
+import socket
 import struct
 import time
 import zlib
@@ -168,32 +169,62 @@ class Bus:
         self.inbound = set()
         self.tick = 0
         self._slots_cache = (None, None)   # ((master id, slots_version), encoded bitmap)
+        self.listen_socks = []
 
     @property
     def timeout(self):
         return self.node.config["cluster-node-timeout"]
 
     # -- tasks ---------------------------------------------------------------------------------
-    async def run(self, node, task_status=trio.TASK_STATUS_IGNORED):
-        st = self.st
-        port = st.myself.bus_port if not node.config["cluster-port"] else node.config["cluster-port"]
-        if node.config["cluster-port"] == 0:
-            port = node.port + 10000
-        listeners = []
+    def bind(self, node):
+        """Bind and listen on the bus port now: setup.attach calls this from Node.__init__, so
+        the bus accepts connections before the client port does (a client that can connect
+        can MEET us at once). SystemExit when the port is taken, as Redis."""
+        cfg = node.config
+        port = cfg["cluster-port"] or node.port + 10000
+        socks = []
         for addr in node.bind.split():
             addr = addr.lstrip("-")
-            host = None if addr in ("*", "::*") else addr
+            if addr == "*":
+                addr = "0.0.0.0"
+            elif addr == "::*":
+                addr = "::"
+            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
-                listeners.extend(await trio.open_tcp_listeners(port, host=host))
+                s.bind((addr, port))
             except OSError as e:
-                node.log.warning("Could not bind the cluster bus port %d: %s", port, e)
+                s.close()
+                for x in socks:
+                    x.close()
+                node.log.warning("Could not bind the cluster bus port %s:%d: %s", addr, port,
+                                 e.strerror)
                 raise SystemExit(1)
-        async with trio.open_nursery() as n:
-            self.nursery = n
+            s.listen(511)
+            s.setblocking(False)
+            socks.append(s)
+        self.listen_socks = socks
+        return socks
+
+    async def run(self, node, task_status=trio.TASK_STATUS_IGNORED):
+        socks = self.listen_socks or self.bind(node)
+        listeners = [trio.SocketListener(trio.socket.from_stdlib_socket(s)) for s in socks]
+        try:
+            async with trio.open_nursery() as n:
+                self.nursery = n
+                for ln in listeners:
+                    n.start_soon(trio.serve_listeners, self._inbound, [ln])
+                n.start_soon(self._cron)
+                task_status.started()
+        finally:
             for ln in listeners:
-                n.start_soon(trio.serve_listeners, self._inbound, [ln])
-            n.start_soon(self._cron)
-            task_status.started()
+                try:
+                    ln.socket.close()
+                except Exception:
+                    pass
 
     async def _inbound(self, stream):
         link = Link(self, None, False)
@@ -257,8 +288,8 @@ class Bus:
             if n.link is None and n.ip and "noaddr" not in n.flags and self.nursery is not None:
                 link = Link(self, n, True)
                 n.link = link
-                if n.ping_sent == 0:
-                    n.ping_sent = now
+                if n.ping_sent == 0 and "handshake" not in n.flags:
+                    n.ping_sent = now      # failure detection must run even if we never connect
                 self.nursery.start_soon(self._connect, n, link)
         # one random ping per second to the node with the oldest pong among 5
         if self.tick % 10 == 0:
@@ -330,7 +361,7 @@ class Bus:
         msg = self.header(mtype)
         peer = link.node
         msg["gossip"] = self.gossip(peer)
-        if mtype in ("ping", "meet") and peer is not None and peer.ping_sent == 0:
+        if mtype == "ping" and peer is not None and peer.ping_sent == 0:   # as Redis: not MEET
             peer.ping_sent = now_ms()
         link.send(frame(msg), mtype)
 

@@ -46,6 +46,8 @@ def attach(node):
     from .bus import Bus
     bus = Bus(node, st)
     st.bus = bus
+    if node.port:
+        bus.bind(node)              # before the client port listens (server.run binds it later)
     async def run_bus(node, task_status=trio.TASK_STATUS_IGNORED):
         await bus.run(node, task_status=task_status)
     run_bus.binds = True
