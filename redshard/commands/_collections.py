@@ -63,8 +63,10 @@ def scan_collection(c, argv, meta, p, kind):
     tokens = _scan_tokens(ks)
     if cursor and not small:
         raw = tokens.last.get(cursor)
-        if raw is not None and raw.startswith(p):
-            start = raw + b"\x00"
+        if raw is not None and len(raw) >= len(p) and raw[:len(p) - 8] == p[:-8]:
+            # same key; the version may have changed since (elements re-versioned after many
+            # deletions, collections.after_deletes): go on from the same element
+            start = p + raw[len(p):] + b"\x00"
     out = []
     seen = 0
     last = None
