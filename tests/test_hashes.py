@@ -167,7 +167,7 @@ def test_hrandfield_random_replies(pair):
                 assert len(pairs) == -n
     # randomness: over many calls every field shows up
     seen = set()
-    for _ in range(200):
+    for _ in range(400):
         seen.add(pair.ours[2].cmd("HRANDFIELD", "h"))
     assert len(seen) == 20
 

@@ -159,7 +159,7 @@ def test_random_replies(pair):
     # every member shows up in random picks
     pair.run("SADD", "s", *sorted(members))
     seen = set()
-    for _ in range(300):
+    for _ in range(600):
         seen.add(pair.ours[2].cmd("SRANDMEMBER", "s"))
     assert len(seen) == 30
 
