@@ -8,6 +8,8 @@ the middle (LINSERT, LREM) shifts the shorter side. OBJECT ENCODING is "quicklis
 has no listpack-encoded lists). Blocking variants go through commands/_blocking.py.
 """
 
+import struct
+
 from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import NO_SUCH_KEY, OUT_OF_RANGE, RespError, SYNTAX, WRONGTYPE
@@ -28,12 +30,18 @@ _NULL_ARRAY = enc.NULL_ARRAY
 
 
 # -- record helpers -----------------------------------------------------------------------------
+_HT = struct.Struct(">QQ")
+_SHT = struct.Struct(">QQQ")
+_ht_unpack = _HT.unpack_from
+_sht_pack = _SHT.pack
+
+
 def _bounds(meta):
-    return _unpack_from(meta, 25)[0], _unpack_from(meta, 33)[0]
+    return _ht_unpack(meta, 25)
 
 
 def _meta_with(meta, head, tail):
-    return meta[:17] + _pack(tail - head) + _pack(head) + _pack(tail)
+    return meta[:17] + _sht_pack(tail - head, head, tail)
 
 
 def _new_meta(ks):
@@ -119,15 +127,17 @@ def _push(c, key, vals, left, only_existing=False):
     ks = c.ks
     db = c.db
     slot = keyslot(key)
-    old = _write_lookup(c, key, slot)
+    old = ks.lookup(db, key, slot)
     if old is None:
         if only_existing:
             return 0
         meta = _new_meta(ks)
         head = tail = LIST_ORIGIN
     else:
+        if old[0] != TYPE_LIST:
+            raise RespError(WRONGTYPE)
         meta = old
-        head, tail = _bounds(meta)
+        head, tail = _ht_unpack(meta, 25)
     p = prefix(db, slot, key, meta)
     put = ks.put_raw
     if left:
@@ -206,21 +216,42 @@ def _pop_n(c, key, slot, meta, n, left):
     return vals
 
 
+def _pop1(c, key, slot, meta, left):
+    """Pop one element (the common LPOP/RPOP path); its bulk reply."""
+    ks = c.ks
+    head, tail = _ht_unpack(meta, 25)
+    if left:
+        k = prefix(c.db, slot, key, meta) + _pack(head)
+        head += 1
+    else:
+        tail -= 1
+        k = prefix(c.db, slot, key, meta) + _pack(tail)
+    v = ks.e.get(k)
+    ks.delete_raw(k)
+    if tail == head:
+        ks.delete_key(c.db, slot, key, meta)
+    else:
+        ks.write_meta(c.db, slot, key, meta[:17] + _sht_pack(tail - head, head, tail), meta)
+    return b"$%d\r\n%s\r\n" % (len(v), v)
+
+
 def _pop_cmd(c, argv, left):
-    if len(argv) > 3:
+    n = len(argv)
+    if n > 3:
         raise RespError(b"ERR wrong number of arguments for '%s' command"
                         % argv[0].lower())
     count = None
-    if len(argv) == 3:
+    if n == 3:
         count = _positive_long(argv[2])
     key = argv[1]
     slot = keyslot(key)
-    meta = _write_lookup(c, key, slot)
+    meta = c.ks.lookup(c.db, key, slot)
+    if meta is not None and meta[0] != TYPE_LIST:
+        raise RespError(WRONGTYPE)
     if meta is None:
         return enc.null_array(c.resp3) if count is not None else enc.null(c.resp3)
     if count is None:
-        v = _pop_n(c, key, slot, meta, 1, left)[0]
-        return b"$%d\r\n%s\r\n" % (len(v), v)
+        return _pop1(c, key, slot, meta, left)
     if count == 0:
         return enc.EMPTY_ARRAY
     return _bulk_array(_pop_n(c, key, slot, meta, count, left))
