@@ -273,3 +273,24 @@ def test_blocked_client_gets_moved_when_slot_leaves():
         w.close()
     finally:
         stop_nodes(nodes)
+
+
+@pytest.mark.parametrize("how", [[], ["TIMEOUT"], ["ERROR"]])
+def test_client_unblock(port, how):
+    w = RawConn(port)
+    wid = w.cmd("CLIENT", "ID")[1:-2].decode()
+    _send(w, "BLMOVE", "ub", "ub2", "LEFT", "LEFT", "0")
+    _wait_blocked(port, 1)
+    p = RawConn(port)
+    assert p.cmd("CLIENT", "UNBLOCK", wid, *how) == b":1\r\n"
+    r = w.read_reply()
+    if how == ["ERROR"]:
+        assert r == b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    else:
+        assert r == b"*-1\r\n"
+    assert p.cmd("CLIENT", "UNBLOCK", wid) == b":0\r\n"
+    # the client is no longer queued: a push stays in the list
+    p.cmd("RPUSH", "ub", "v")
+    assert p.cmd("LLEN", "ub") == b":1\r\n"
+    w.close()
+    p.close()

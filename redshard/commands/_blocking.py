@@ -31,7 +31,9 @@ API (used by commands/lists.py and commands/zsets.py):
             `-CLUSTERDOWN Hash slot not served` when unassigned, `-CLUSTERDOWN The cluster is
             down` when the cluster state is fail;
           - the client disconnects (seen before each retry and every ~100 ms): it is removed
-            from the queues and nothing is served to it.
+            from the queues and nothing is served to it;
+          - CLIENT UNBLOCK id [TIMEOUT|ERROR] (`node.unblock_client`): the null reply, or
+            `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
 """
 
 import math
@@ -127,6 +129,7 @@ class _Registry:
         self.node = node
         self.ks = node.ks
         self.waiting = {}
+        self.by_client = {}     # client id -> waiter
         self.ready = []
         self.ready_set = set()
         self.scheduled = False
@@ -135,6 +138,7 @@ class _Registry:
 
     # -- queues --------------------------------------------------------------------------------
     def add(self, w):
+        self.by_client[w.c.id] = w
         db = w.c.db
         for key in w.keys:
             q = self.waiting.get((db, key))
@@ -147,6 +151,8 @@ class _Registry:
             self.ks.listeners.append(self.listener)
 
     def remove(self, w):
+        if self.by_client.get(w.c.id) is w:
+            del self.by_client[w.c.id]
         db = w.c.db
         for key in w.keys:
             q = self.waiting.get((db, key))
@@ -229,11 +235,27 @@ class _Registry:
             self.node.engine.flush()
 
 
+    def unblock(self, c, error=False):
+        """CLIENT UNBLOCK: answer a blocked client as if it timed out, or with an error."""
+        w = self.by_client.get(c.id)
+        if w is None:
+            return False
+        if error:
+            w.reply = self.node.error_reply(b"UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        else:
+            w.reply = null_reply(c)
+        self.remove(w)
+        w.event.set()
+        return True
+
+
 def _registry(node):
     reg = getattr(node, "blocking_registry", None)
     if reg is None:
         reg = _Registry(node)
         node.blocking_registry = reg
+        if getattr(node, "unblock_client", None) is None:
+            node.unblock_client = reg.unblock     # used by CLIENT UNBLOCK (commands/client.py)
     return reg
 
 
