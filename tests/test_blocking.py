@@ -294,3 +294,70 @@ def test_client_unblock(port, how):
     assert p.cmd("LLEN", "ub") == b":1\r\n"
     w.close()
     p.close()
+
+
+# -- generated: blocked clients and writes, compared with real Redis ------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_BK = st.sampled_from(["a", "b", "c"])
+_blocker = st.one_of(
+    st.lists(_BK, min_size=1, max_size=3, unique=True).map(lambda ks: ["BLPOP"] + ks + ["0"]),
+    st.lists(_BK, min_size=1, max_size=3, unique=True).map(lambda ks: ["BRPOP"] + ks + ["0"]),
+    st.tuples(_BK, _BK, st.sampled_from(["LEFT", "RIGHT"])).map(
+        lambda t: ["BLMOVE", t[0], t[1], t[2], "LEFT", "0"]),
+    st.tuples(st.lists(_BK, min_size=1, max_size=3, unique=True), st.integers(1, 3)).map(
+        lambda t: ["BLMPOP", "0", str(len(t[0]))] + t[0] + ["LEFT", "COUNT", str(t[1])]),
+)
+_write = st.one_of(
+    st.tuples(st.sampled_from(["RPUSH", "LPUSH"]), _BK,
+              st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=3)).map(
+        lambda t: [t[0], t[1]] + t[2]),
+    st.tuples(st.just("SET"), _BK).map(lambda t: ["SET", t[1], "s"]),
+    st.tuples(st.just("DEL"), _BK).map(list),
+    st.tuples(st.just("LPOP"), _BK).map(list),
+)
+_step = st.one_of(_write.map(lambda w: [w]), st.lists(_write, min_size=1, max_size=3))
+
+
+@pytest.fixture(scope="module")
+def both(node, real_redis):
+    return node.port, real_redis.port
+
+
+def _play(port, blockers, steps):
+    p = RawConn(port)
+    p.cmd("FLUSHALL")
+    ws = []
+    for i, args in enumerate(blockers):
+        w = RawConn(port)
+        ws.append((w, w.cmd("CLIENT", "ID")[1:-2].decode()))
+        _send(w, *args)
+        _wait_blocked(port, i + 1)
+    out = []
+    for step in steps:
+        if len(step) == 1:
+            out.append(p.cmd(*step[0]))
+        else:
+            p.cmd("MULTI")
+            for s in step:
+                p.cmd(*s)
+            out.append(p.cmd("EXEC"))
+    time.sleep(0.02)
+    for w, wid in ws:
+        p.cmd("CLIENT", "UNBLOCK", wid)
+        out.append(w.read_reply())
+        w.close()
+    for k in ("a", "b", "c"):
+        out.append(p.cmd("TYPE", k))
+        if out[-1] == b"+list\r\n":
+            out.append(p.cmd("LRANGE", k, "0", "-1"))
+    p.close()
+    return out
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.lists(_blocker, min_size=1, max_size=3), st.lists(_step, min_size=1, max_size=4))
+def test_generated_wakes_match_redis(both, blockers, steps):
+    ours = _play(both[0], blockers, steps)
+    theirs = _play(both[1], blockers, steps)
+    assert ours == theirs

@@ -30,6 +30,9 @@ API (used by commands/lists.py and commands/zsets.py):
             being imported (checked every ~100 ms, REDIS-NOTES 2.3): `-MOVED slot host:port`,
             `-CLUSTERDOWN Hash slot not served` when unassigned, `-CLUSTERDOWN The cluster is
             down` when the cluster state is fail;
+          (while clients are blocked `node.route` is wrapped so that a pending pass also runs
+          before the next command of any client: commands after the write see the served state
+          as in Redis, whatever order the event loop picks);
           - the client disconnects (seen before each retry and every ~100 ms): it is removed
             from the queues and nothing is served to it;
           - CLIENT UNBLOCK id [TIMEOUT|ERROR] (`node.unblock_client`): the null reply, or
@@ -55,6 +58,18 @@ _HEX = re.compile(rb"([+-]?)0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)
 _INF = re.compile(rb"[+-]?inf(?:inity)?\Z", re.I)
 
 POLL = 0.1          # seconds between cluster / disconnect checks of a blocked client
+
+# The key whose write is being served while a retry runs (None otherwise): an attempt() over
+# several keys may try it first, as Redis serves a woken client from the key that became ready.
+serving_key = None
+
+
+def ready_first(keys):
+    """`keys` with the key being served (if among them) moved to the front."""
+    k = serving_key
+    if k is None or k not in keys or keys[0] == k:
+        return keys
+    return [k] + [x for x in keys if x != k]
 
 
 class DeliverError(RespError):
@@ -149,6 +164,7 @@ class _Registry:
         if not self.listening:
             self.listening = True
             self.ks.listeners.append(self.listener)
+            self._hook_route()
 
     def remove(self, w):
         if self.by_client.get(w.c.id) is w:
@@ -170,6 +186,35 @@ class _Registry:
                 self.ks.listeners.remove(self.listener)
             except ValueError:
                 pass
+            self._unhook_route()
+
+    # -- serving before the next command -------------------------------------------------------
+    def _hook_route(self):
+        """While clients are blocked, wrap `node.route` (called by Node.execute before every
+        command, None when standalone) so that a pending pass runs before the next command of
+        any client, as Redis serves blocked clients right after the writing command."""
+        node = self.node
+        orig = node.route
+        if getattr(orig, "blocking_wrapper", False):
+            return
+        reg = self
+
+        def route(c, cmd, argv):
+            if reg.ready and not node.engine.hold:
+                reg.serve()
+            return orig(c, cmd, argv) if orig is not None else None
+
+        route.blocking_wrapper = True
+        route.wrapped = orig
+        node.route = route
+
+    def _unhook_route(self):
+        node = self.node
+        r = node.route
+        if getattr(r, "blocking_wrapper", False):
+            if self.ready:
+                return          # keep it until the pending pass ran
+            node.route = r.wrapped
 
     def count(self):
         seen = set()
@@ -197,8 +242,20 @@ class _Registry:
             self._serve()
         except Exception as e:      # never let a bug take the event loop down
             self.node.log.warning("blocked clients: serving failed: %r", e)
+        if not self.waiting:
+            self.ready = []
+            self.ready_set = set()
+            self._unhook_route()
 
     def _serve(self):
+        global serving_key
+        try:
+            self._serve_ready()
+        finally:
+            serving_key = None
+
+    def _serve_ready(self):
+        global serving_key
         rounds = 0
         while self.ready and rounds < 100000:
             rounds += 1
@@ -213,6 +270,7 @@ class _Registry:
                     w.event.set()
                     q = self.waiting.get(k)
                     continue
+                serving_key = k[1]
                 try:
                     r = w.attempt()
                 except DeliverError as e:
@@ -257,6 +315,16 @@ def _registry(node):
         if getattr(node, "unblock_client", None) is None:
             node.unblock_client = reg.unblock     # used by CLIENT UNBLOCK (commands/client.py)
     return reg
+
+
+def run_pending(c):
+    """Serve the blocked clients of keys written by earlier commands, if that has not happened
+    yet (the scheduled pass may come after the next command of another client; Redis serves
+    them right after the writing command). Not while a transaction runs. Handlers of the types
+    that wake blocked clients call this first."""
+    reg = getattr(c.node, "blocking_registry", None)
+    if reg is not None and reg.ready and not c.node.engine.hold:
+        reg.serve()
 
 
 def blocked_clients(node):

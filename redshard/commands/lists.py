@@ -711,7 +711,7 @@ def _retry_flag():
 
 
 def _mpop_attempt(c, keys, left, count, retry=False):
-    for key in keys:
+    for key in (bl.ready_first(keys) if retry else keys):
         slot = keyslot(key)
         meta = _pop_lookup(c, key, slot, retry)
         if meta is None:
@@ -735,7 +735,7 @@ def cmd_lmpop(c, argv):
 
 # -- blocking -----------------------------------------------------------------------------------
 def _bpop_attempt(c, keys, left, retry):
-    for key in keys:
+    for key in (bl.ready_first(keys) if retry else keys):
         slot = keyslot(key)
         meta = _pop_lookup(c, key, slot, retry)
         if meta is None:
