@@ -361,3 +361,16 @@ def test_generated_wakes_match_redis(both, blockers, steps):
     ours = _play(both[0], blockers, steps)
     theirs = _play(both[1], blockers, steps)
     assert ours == theirs
+
+
+def test_blocked_client_served_before_the_next_pipelined_command(port):
+    w = RawConn(port)
+    _send(w, "BLPOP", "pl", "0")
+    _wait_blocked(port, 1)
+    p = RawConn(port)
+    p.send(b"*3\r\n$5\r\nRPUSH\r\n$2\r\npl\r\n$1\r\na\r\n*2\r\n$4\r\nLLEN\r\n$2\r\npl\r\n"
+           b"*2\r\n$6\r\nEXISTS\r\n$2\r\npl\r\n")
+    assert [p.read_reply() for _ in range(3)] == [b":1\r\n", b":0\r\n", b":0\r\n"]
+    assert w.read_reply() == b"*2\r\n$2\r\npl\r\n$1\r\na\r\n"
+    w.close()
+    p.close()
