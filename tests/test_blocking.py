@@ -6,6 +6,7 @@ redis-server 7.0 alike (same expectations)."""
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from cluster_fixtures import form_cluster, node_id, start_nodes, stop_nodes
 from servers import RawConn
@@ -297,7 +298,6 @@ def test_client_unblock(port, how):
 
 
 # -- generated: blocked clients and writes, compared with real Redis ------------------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _BK = st.sampled_from(["a", "b", "c"])
 _blocker = st.one_of(

@@ -292,7 +292,6 @@ class _Registry:
         if self.node.engine is not None:
             self.node.engine.flush()
 
-
     def unblock(self, c, error=False):
         """CLIENT UNBLOCK: answer a blocked client as if it timed out, or with an error."""
         w = self.by_client.get(c.id)
@@ -320,8 +319,9 @@ def _registry(node):
 def run_pending(c):
     """Serve the blocked clients of keys written by earlier commands, if that has not happened
     yet (the scheduled pass may come after the next command of another client; Redis serves
-    them right after the writing command). Not while a transaction runs. Handlers of the types
-    that wake blocked clients call this first."""
+    them right after the writing command). Not while a transaction runs. The `node.route`
+    wrapper installed while clients are blocked does this before every command; handlers may
+    call it too."""
     reg = getattr(c.node, "blocking_registry", None)
     if reg is not None and reg.ready and not c.node.engine.hold:
         reg.serve()

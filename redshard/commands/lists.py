@@ -23,10 +23,8 @@ from .util import parse_int
 
 _G = "list"
 _LONG_MAX = 2 ** 63 - 1
-_LONG_MIN = -(2 ** 63)
 _pack = U64.pack
 _unpack_from = U64.unpack_from
-_NULL_ARRAY = enc.NULL_ARRAY
 
 
 # -- record helpers -----------------------------------------------------------------------------
@@ -97,10 +95,6 @@ def _pos(b):
     if u == b"RIGHT":
         return False
     raise RespError(SYNTAX)
-
-
-def _long(b, err=None):
-    return parse_int(b) if err is None else parse_int(b, err)
 
 
 def _range_long(b, lo, hi, msg):
