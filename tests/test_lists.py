@@ -445,3 +445,15 @@ def test_watch_is_dirtied_by_list_writes(node):
         assert a.cmd("EXEC") == b"*-1\r\n", write
     a.close()
     b.close()
+
+
+@pytest.mark.parametrize("proto", ["2", "3"])
+def test_command_docs_match_redis(node, real_redis, proto):
+    a = RawConn(node.port)
+    b = RawConn(real_redis.port)
+    a.cmd("HELLO", proto)
+    b.cmd("HELLO", proto)
+    for name in _LIST_CMDS:
+        assert a.cmd("COMMAND", "DOCS", name) == b.cmd("COMMAND", "DOCS", name), name
+    a.close()
+    b.close()

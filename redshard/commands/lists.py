@@ -855,3 +855,27 @@ class _ListOps:
 
 
 TYPE_OPS[TYPE_LIST] = _ListOps()
+
+
+# -- COMMAND DOCS (Redis 7.0.15's texts, arguments, histories) ---------------------------------
+def _apply_docs():
+    from ._docs_generic import DOC_EXTRA
+    from ._docs_lists import DOCS
+    from .table import COMMANDS
+    for name, d in DOCS.items():
+        cmd = COMMANDS.get(name.encode())
+        if cmd is None:
+            continue
+        cmd.summary = d["summary"]
+        cmd.since = d["since"]
+        cmd.group = d["group"]
+        cmd.complexity = d.get("complexity", "")
+        cmd.doc_flags = d.get("doc_flags", ())
+        cmd.history = d.get("history", ())
+        cmd.arguments = d.get("arguments")
+        extra = [(k, d[k]) for k in ("deprecated_since", "replaced_by") if k in d]
+        if extra:
+            DOC_EXTRA[name] = extra
+
+
+_apply_docs()
