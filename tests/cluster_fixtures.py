@@ -88,7 +88,19 @@ def wait_agree(nodes, timeout=20.0):
         if len(sigs) == 1 and full and next(iter(sigs)):
             return time.time() - t0
         time.sleep(0.1)
-    raise AssertionError("cluster did not agree:\n" + "\n".join(nodes_text(n) for n in nodes))
+    raise AssertionError("cluster did not agree:\n" + "\n".join(_describe(n) for n in nodes))
+
+
+def _describe(node):
+    """CLUSTER NODES of a node, or how it died (exit code and the end of its log)."""
+    proc = getattr(node, "proc", None)
+    if proc is not None and proc.poll() is not None:
+        tail = node.logtext()[-800:] if hasattr(node, "logtext") else ""
+        return "node on port %d exited with %s:\n%s" % (node.port, proc.returncode, tail)
+    try:
+        return nodes_text(node)
+    except Exception as e:          # noqa: BLE001 - a hung node: say so
+        return "node on port %d does not answer: %r" % (node.port, e)
 
 
 def wait_state_ok(nodes, timeout=20.0):

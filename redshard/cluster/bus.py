@@ -232,6 +232,8 @@ class Bus:
         try:
             with link.cancel:
                 await link.run(stream)
+        except Exception as e:     # noqa: BLE001 - the bus must never take the node down
+            self.node.log.warning("cluster bus inbound link failed: %r", e)
         finally:
             self.inbound.discard(link)
 
@@ -245,18 +247,29 @@ class Bus:
                         stream.setsockopt(6, 1, 1)   # TCP_NODELAY
                     except OSError:
                         pass
+                if stream is None:
+                    self._connect_failed(n)
                 if link.closed or stream is None:
                     return
                 link.connected = True
                 self.send_ping(link, "meet" if "meet" in n.flags else "ping")
                 await link.run(stream)
         except OSError:
-            pass
+            if not link.connected:
+                self._connect_failed(n)
+        except Exception as e:     # noqa: BLE001 - the bus must never take the node down
+            self.node.log.warning("cluster bus link to %s failed: %r", n.id, e)
         finally:
             link.closed = True
             link.connected = False
             if n.link is link:
                 n.link = None
+
+    def _connect_failed(self, n):
+        """As Redis on a failed connect: with no ping pending, claim one was sent now, so that
+        failure detection runs for a node we cannot even connect to (not for handshakes)."""
+        if n.ping_sent == 0 and "handshake" not in n.flags and self.st.nodes.get(n.id) is n:
+            n.ping_sent = now_ms()
 
     def drop_link(self, n):
         if n.link is not None:
@@ -288,8 +301,6 @@ class Bus:
             if n.link is None and n.ip and "noaddr" not in n.flags and self.nursery is not None:
                 link = Link(self, n, True)
                 n.link = link
-                if n.ping_sent == 0 and "handshake" not in n.flags:
-                    n.ping_sent = now      # failure detection must run even if we never connect
                 self.nursery.start_soon(self._connect, n, link)
         # one random ping per second to the node with the oldest pong among 5
         if self.tick % 10 == 0:
