@@ -83,6 +83,39 @@ def test_validation_errors_start_nothing(cluster):
     assert ca.execute_command("CLUSTER", "PAUSESLOTMIGRATIONS") == 0
 
 
+def test_slot_of_a_running_job_or_open_slot_is_rejected(cluster):
+    """Migrating a slot twice (a job already moves it) or a slot that is already open
+    (MIGRATING by hand) is refused before anything starts; the running job is unaffected."""
+    a, b, c = cluster
+    ca = a.client()
+    ida, idb, idc = node_id(a), node_id(b), node_id(c)
+    for i in range(40):
+        ca.set(key_in_slot(5400, i), "x")
+    ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "20")
+    try:
+        before = {j["name"] for j in jobs(a)}
+        ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 5400, 5400, "NODE", idb)
+        job = _only_new_job(a, before)
+        for target in (idb, idc):
+            with pytest.raises(redis.ResponseError, match="already being migrated"):
+                ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 5399, 5401,
+                                   "NODE", target)
+        assert ca.execute_command("CLUSTER", "SETSLOT", 5410, "MIGRATING", idc) == b"OK"
+        with pytest.raises(redis.ResponseError, match="already migrating or importing"):
+            ca.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 5410, 5410, "NODE", idb)
+        assert ca.execute_command("CLUSTER", "SETSLOT", 5410, "STABLE") == b"OK"
+        assert [j["name"] for j in jobs(a) if j["operation"] == "EXPORT"
+                and j["name"] not in before] == [job["name"]]
+        ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")
+        j = _wait_job(a, job["name"], ("done", "failed"), 30)
+        assert j["state"] == "done", j
+        assert _count(b, 5400) == 40 and _count(a, 5400) == 0
+        for nd in cluster:
+            wait_until(lambda: _owner_of(nd, 5400) == b.port, 20)
+    finally:
+        ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")
+
+
 def test_migration_under_concurrent_writes(cluster):
     """Slots move A -> B while a RedisCluster client INCRs counters and SETs new keys in them:
     afterwards every acknowledged SET is present, every counter equals its acknowledged INCRs
