@@ -243,3 +243,28 @@ def test_e2e_two_claims_of_one_slot_higher_epoch_wins_everywhere(impl):
             n.client().execute_command("CLUSTER", "INFO") for n in nodes)
     finally:
         stop_nodes(nodes)
+
+
+def test_handshake_pong_from_a_node_learned_meanwhile_keeps_the_link():
+    """MEET's handshake entry answered by a node already learned by gossip under its real id:
+    the handshake entry goes, its link now serves the known node (not closed), the PONG
+    counts."""
+    from redshard.cluster.bus import Link
+    sim = Sim(2)
+    try:
+        st0, st1 = sim.st
+        b = st0.nodes[sim.ids[1]]
+        b.link = None                       # known (gossip), not linked yet
+        h = st0.bus.start_handshake(b.ip, b.port, b.bus_port, meet=True)
+        assert h is not b and "handshake" in h.flags
+        link = Link(st0.bus, h, True)
+        link.connected = True
+        h.link = link
+        sim.out[0, 1] = link                # the simulated wire now runs over this link
+        st0.bus.send_ping(link, "meet")
+        sim.pump()
+        assert h.id not in st0.nodes
+        assert b.link is link and link.node is b and not link.closed
+        assert b.pong_received and b.ping_sent == 0
+    finally:
+        sim.close()

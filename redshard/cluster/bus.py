@@ -262,8 +262,9 @@ class Bus:
         finally:
             link.closed = True
             link.connected = False
-            if n.link is link:
-                n.link = None
+            for x in (n, link.node):        # link.node: the node that adopted a handshake link
+                if x is not None and x.link is link:
+                    x.link = None
 
     def _connect_failed(self, n):
         """As Redis on a failed connect: with no ping pending, claim one was sent now, so that
@@ -501,11 +502,16 @@ class Bus:
             n = link.node
             if "handshake" in n.flags:
                 if sender is not None:
-                    # already known under its real id: drop the handshake entry
+                    # already known under its real id (learned by gossip meanwhile): drop the
+                    # handshake entry; this link serves the known node if it has none, else it
+                    # goes (never closed under our feet before this message is processed)
+                    n.link = None
                     st.forget(n, ban=False)
-                    if sender.link is None:
+                    if sender.link is None or sender.link.closed:
                         sender.link = link
                         link.node = sender
+                    else:
+                        link.close()
                 else:
                     del st.nodes[n.id]
                     n.id = sid
