@@ -60,6 +60,11 @@ class ExportJob:
         self.cursors = {}              # slot -> raw meta key of the last key sent from it
         self.others = {}               # node id -> AsyncConnection (SETSLOT NODE on masters)
         self.last_note = 0.0
+        # keys of batches whose replies were lost: the target may hold a copy of them. Before
+        # anything else is sent they are deleted there (ASKING + DEL; those still here are sent
+        # again), so a key deleted here meanwhile cannot come back when the slot changes hands.
+        # Persisted in the record so a resumed job does it too.
+        self.suspects = set(k.encode("latin-1") for k in rec.get("suspects", ()))
         self.rate_t0 = time.monotonic()
         self.rate_keys0 = rec["keys_moved"]
 
@@ -420,8 +425,9 @@ class ExportJob:
         are pipelined, WINDOW of them in flight (this node encodes the next batch while the
         target restores the previous one); each batch's acknowledged keys are deleted here in
         one write batch. On a socket error or timeout every batch in flight is abandoned (its
-        keys stay here, unfrozen, and are sent again: RESTORE ... REPLACE is idempotent), after
-        a back-off; the job fails after MAX_TIMEOUTS failures in a row."""
+        keys stay here, unfrozen, and are sent again: RESTORE ... REPLACE is idempotent; first
+        they are deleted on the target, see `suspects`), after a back-off; the job fails after
+        MAX_TIMEOUTS failures in a row."""
         node = self.node
         ks = node.ks
         rec = self.rec
@@ -432,6 +438,13 @@ class ExportJob:
                     node.config["migrate-max-bytes-per-second"] else WINDOW
                 stop = rec["state"] in (PAUSING, PAUSED) or \
                     (rec["state"] == CANCELLING and not finishing)
+                if self.suspects and not inflight:
+                    try:
+                        await self._clear_suspects()
+                    except JobFailed as e:
+                        await self._batch_failed(inflight, sorted(self.suspects)[0], e)
+                    self.cursors = {}
+                    continue
                 b = None
                 if not stop and len(inflight) < window:
                     b = self._prepare_batch(slots)
@@ -523,8 +536,10 @@ class ExportJob:
     async def _batch_failed(self, inflight, first_key, e):
         node = self.node
         for bt in inflight:
+            self.suspects.update(bt[2])
             thaw(node, 0, bt[2], bt[5])
         inflight.clear()
+        self._save_suspects()
         self._drop_conn()
         self.cursors = {}
         self.failures = getattr(self, "failures", 0) + 1
@@ -532,6 +547,23 @@ class ExportJob:
             self.failures = 0
             raise JobFailed("repeated timeouts/errors moving key %r: %r" % (first_key, e))
         await trio.sleep(0.25 * 2 ** self.failures)
+
+    def _save_suspects(self):
+        self.rec["suspects"] = sorted(k.decode("latin-1") for k in self.suspects)
+        self.save()
+
+    async def _clear_suspects(self):
+        """Delete on the target the keys whose RESTORE may have been applied there although
+        its reply was lost (raises JobFailed when the target cannot be asked)."""
+        keys = sorted(self.suspects)
+        cmds = []
+        for k in keys:
+            cmds.append([b"ASKING"])
+            cmds.append([b"DEL", k])
+        for i in range(0, len(cmds), 512):
+            await self._pipeline_target(cmds[i:i + 512])
+        self.suspects.clear()
+        self._save_suspects()
 
     async def _batch_done(self, bt, replies):
         """Delete the acknowledged keys of a batch here (one write batch), account, throttle."""
