@@ -334,3 +334,22 @@ def test_target_killed_job_fails_cleanly_then_resumes(cluster):
                 assert cb.get(key_in_slot(s, i)) == ("z%d" % i).encode()
     finally:
         ca.execute_command("CONFIG", "SET", "migrate-max-keys-per-second", "0")
+
+
+def test_setslots_many_slots_in_one_command(cluster):
+    """CLUSTER SETSLOTS (used by the task for groups of slots) answers SETSLOT's reply for each
+    slot in order, errors included, and applies the others."""
+    a, b, c = cluster
+    ca = a.client()
+    idb = node_id(b)
+    r = ca.execute_command("CLUSTER", "SETSLOTS", "MIGRATING", idb, 20, 21, 6000)
+    assert r[:2] == [b"OK", b"OK"]
+    assert isinstance(r[2], redis.ResponseError) and "not the owner of hash slot 6000" in str(r[2])
+    nodes = ca.execute_command("CLUSTER", "NODES").decode()
+    assert "[20->-%s]" % idb in nodes and "[21->-%s]" % idb in nodes
+    assert ca.execute_command("CLUSTER", "SETSLOTS", "STABLE", "-", 20, 21) == [b"OK", b"OK"]
+    assert "->-" not in ca.execute_command("CLUSTER", "NODES").decode()
+    r = ca.execute_command("CLUSTER", "SETSLOTS", "BOGUS", idb, 20)
+    assert isinstance(r[0], redis.ResponseError) and "Invalid CLUSTER SETSLOT action" in str(r[0])
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
+        ca.execute_command("CLUSTER", "SETSLOTS", "NODE", idb)
