@@ -138,6 +138,12 @@ getex x2 foo
 getex x2
 getex x2 exat 1
 exists x2
+getex nokey ex 0
+getex nokey ex x
+getex nokey px 9223372036854775807
+set w 1
+getex w ex 0
+getex w ex x
 set s ab
 lcs s s
 lcs s nokey

@@ -311,15 +311,15 @@ def cmd_getex(c, argv):
             i += 2
         else:
             raise RespError(SYNTAX)
-    expire = parse_expire_arg(unit, raw, b"getex") if unit else 0
     key = argv[1]
     slot = keyslot(key)
     ks = c.ks
     old = ks.lookup(c.db, key, slot)
     if old is None:
-        return _nil(c)
+        return _nil(c)          # as Redis: the expire value is validated only for a live key
     if old[0] != TYPE_STRING:
         raise RespError(WRONGTYPE)
+    expire = parse_expire_arg(unit, raw, b"getex") if unit else 0
     v = old[HDR_LEN:]
     if unit:
         if expire <= now_ms():
