@@ -85,3 +85,42 @@ def test_expiry_precision(r):
     assert r.dbsize() == 1 or r.keys("a") == []          # active expiry or lazy on access
     assert r.keys("*") == [b"q"]
     assert r.dbsize() == 1
+
+
+DB_CMD = st.one_of(
+    st.tuples(st.just("SELECT"), st.sampled_from(["0", "1", "2"])).map(list),
+    st.tuples(st.just("MOVE"), KEY, st.sampled_from(["0", "1", "2", "16", "-1"])).map(list),
+    st.tuples(st.just("COPY"), KEY, KEY, st.sampled_from([[], ["REPLACE"], ["DB", "1"],
+                                                          ["DB", "2", "REPLACE"], ["DB", "0"]])
+              ).map(lambda t: ["COPY", t[1], t[2]] + t[3]),
+    st.tuples(st.sampled_from(["DBSIZE", "FLUSHDB"])).map(list),
+    st.tuples(st.just("KEYS"), st.sampled_from(["*", "k", "[jk]", "?"])).map(list),
+    st.tuples(st.just("SCAN"), st.just("0"), st.sampled_from([[], ["TYPE", "string"],
+                                                              ["TYPE", "none"], ["MATCH", "j"],
+                                                              ["COUNT", "1000"]])
+              ).map(lambda t: ["SCAN", "0"] + t[2]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(SET_CMD, OTHER, DB_CMD, DB_CMD), min_size=1, max_size=14),
+       st.sampled_from(["2", "3"]))
+def test_generated_multi_db_sequences_match_real_redis(node, real_redis, cmds, proto):
+    _compare.ports = (node.port, real_redis.port)
+    _compare(cmds + [["SELECT", "1"], ["KEYS", "*"], ["SELECT", "2"], ["KEYS", "*"]], proto)
+
+
+NUM = st.one_of(
+    st.integers(-2**63, 2**63 - 1).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.sampled_from(["1e308", "-1e308", "0.1", "3.0", "1.5e-7", "5.0e3", "0x10", "inf", "+1",
+                     " 1", "", "1e", "17179869184", "9223372036854775808", "-0"]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["INCRBYFLOAT", "INCRBY", "DECRBY", "SET"]), NUM),
+                min_size=1, max_size=8))
+def test_generated_number_arithmetic_matches_real_redis(node, real_redis, ops):
+    _compare.ports = (node.port, real_redis.port)
+    _compare([[op, "n", v] for op, v in ops] + [["GET", "n"]], "2")
