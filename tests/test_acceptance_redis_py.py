@@ -259,3 +259,39 @@ def test_redis_py_pipelines_and_transactions_match_real_redis(node, real_redis, 
         r.flushall()
         r.close()
     assert outs[0] == outs[1]
+
+
+def _server_shapes(r, protocol):
+    r.client_setname("nm")
+    res = {"client_info": sorted(r.client_info()), "client_list": sorted(r.client_list()[0]),
+           "client_list_type": len(r.client_list(_type="normal")) > 0,
+           "info_server": sorted(r.info("server"))[:5], "info_all": type(r.info("all")).__name__,
+           "time": [type(x).__name__ for x in r.time()], "lastsave": type(r.lastsave()).__name__,
+           "client_id": type(r.client_id()).__name__}
+    h = r.execute_command("HELLO", str(protocol))
+    res["hello"] = (type(h).__name__, len(h))
+    for name, fn in (("kill_id", lambda: r.client_kill_filter(_id=999999)),
+                     ("kill_addr", lambda: r.client_kill("1.1.1.1:1"))):
+        try:
+            res[name] = fn()
+        except redis.ResponseError as e:
+            res[name] = str(e)
+    res["pause"] = (r.client_pause(1), r.client_unpause())
+    cmds = r.command()
+    res["command_get"] = sorted(cmds["get"])
+    res["command_set"] = cmds["set"]
+    res["command_watch"] = cmds["watch"]
+    res["misc"] = (r.echo("x"), r.ping(), r.flushdb(), r.save(), type(r.bgsave()).__name__)
+    return res
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("decode", [False, True])
+def test_redis_py_server_and_client_commands_parse_as_real_redis(node, real_redis, protocol,
+                                                                 decode):
+    outs = []
+    for port in (node.port, real_redis.port):
+        r = redis.Redis(port=port, protocol=protocol, decode_responses=decode, socket_timeout=20)
+        outs.append(_server_shapes(r, protocol))
+        r.close()
+    assert outs[0] == outs[1]
