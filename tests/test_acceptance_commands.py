@@ -516,6 +516,113 @@ command help x
 object
 """
 
+# SET/GETEX/EXPIRE option combinations and bounds, OBJECT FREQ/IDLETIME under each maxmemory
+# policy, COPY/MOVE across databases
+OPTIONS = r"""
+set k v
+object freq k
+config set maxmemory-policy allkeys-lfu
+object freq k
+object idletime k
+config set maxmemory-policy volatile-lfu
+object freq k
+config set maxmemory-policy allkeys-lru
+object idletime k
+object freq k
+config set maxmemory-policy noeviction
+set k v ex 100 nx
+set k v px 100 xx get keepttl
+set k v exat 4102444800 keepttl
+set k v pxat 4102444800000 get nx
+set k v keepttl get xx
+get k
+set k v ex 100 px 100
+set k v ex 100 exat 100
+set k v px 100 pxat 100
+set k v keepttl px 100
+set k v keepttl keepttl
+set k v xx xx
+set k v get nx
+set k2 v get nx
+set k2 v2 get nx
+set k v ex 0
+set k v ex -1
+set k v px 0
+set k v pxat 0
+set k v exat -1
+set k v pxat -1
+set k v ex 9223372036854775807
+set k v ex 9223372036854775
+set k v px 9223372036854775807
+set k v pxat 9223372036854775807
+set k v exat 9223372036854775807
+set k v exat 9223372036854775
+set k v ex abc
+set k v ex 1.0
+set k v ex " 1"
+getex k ex 9223372036854775
+getex k px 9223372036854775807
+getex k exat 9223372036854775
+getex k pxat 9223372036854775807
+getex k exat -1
+getex k pxat -1
+expire k 9223372036854775 xx
+pexpireat k 9223372036854775807
+expireat k 9223372036854775
+expire k 9223372036854775807
+pexpire k 9223372036854775807
+pexpire k 9223372036854775000
+expire k 9223372036854774
+ttl k
+flushall
+setex k 1.5 v
+psetex k 1.5 v
+setex k 0x10 v
+copy nokey x db 0
+set a 1
+copy a a db 0
+copy a a db 1
+copy a a db 1
+copy a b db 1 replace
+select 1
+exists a b
+select 0
+move a 0
+move a 1
+move nokey 1
+set a 1
+expire a 1000
+copy a c db 2
+select 2
+ttl c
+select 0
+getdel a
+ttl a
+"""
+
+# 512 MB / proto-max-bulk-len boundaries (checked without allocating), huge ranges
+LIMITS = r"""
+config set proto-max-bulk-len 1048576
+setrange k 1048575 x
+setrange k 1048576 ""
+setrange k 1048576 x
+set a 1
+append a ""
+setrange a 1048574 xx
+strlen a
+setrange a 0 ""
+append a xx
+config set proto-max-bulk-len 536870912
+set big 1
+setrange big 536870911 ""
+setrange big 536870912 ""
+getrange big 0 536870911
+getrange big 536870911 -1
+lcs big big
+incrbyfloat big 1e308
+incrbyfloat big 1e308
+"""
+
 # ---- reply normalisation -------------------------------------------------------------------------
 def parse(buf, i=0):
     """A minimal RESP2/RESP3 parser: (value, next index); aggregates as (type, [items])."""
@@ -591,7 +698,8 @@ def run_script(our_port, redis_port, script, proto):
 
 
 @pytest.mark.parametrize("proto", ["2", "3"])
-@pytest.mark.parametrize("name", ["STRINGS", "KEYS", "TRANSACTIONS", "CONNECTION_SERVER"])
+@pytest.mark.parametrize("name", ["STRINGS", "KEYS", "TRANSACTIONS", "CONNECTION_SERVER",
+                                  "OPTIONS", "LIMITS"])
 def test_script_matches_real_redis(node, real_redis, name, proto):
     bad = run_script(node.port, real_redis.port, globals()[name], proto)
     assert not bad, "\n".join("%s\n  ours:  %r\n  redis: %r" % m for m in bad)
