@@ -56,3 +56,16 @@ def test_redis_cli_stdin_and_pipe_mode_match_real_redis(node, real_redis):
     assert b"errors: 0, replies: 2000" in out
     assert _cli(real_redis.port, ["DBSIZE"])[1] == b"3\n"
     assert _cli(node.port, ["DBSIZE"])[1] == b"2003\n"
+
+
+def test_redis_cli_bigkeys_memkeys_and_scan_match_real_redis(node, real_redis):
+    outs = []
+    for port in (node.port, real_redis.port):
+        _cli(port, ["FLUSHALL"])
+        _cli(port, ["MSET", "a", "1", "bb", "hello", "ccc", "x" * 100, "dddd", "12345678901"])
+        outs.append([_cli(port, ["--memkeys"])[1].split(b"-------- summary -------")[1],
+                     _cli(port, ["--bigkeys"])[1].split(b"-------- summary -------")[1],
+                     sorted(_cli(port, ["--scan", "--pattern", "*"])[1].split())])
+        _cli(port, ["FLUSHALL"])
+    assert outs[0] == outs[1]
+    assert b"Biggest string found" in outs[0][1]

@@ -902,3 +902,92 @@ set_arguments({
                        args=[arg("parameter", "string"), arg("value", "string")])],
     "info": [arg("section", "string", flags="optional multiple")],
 })
+
+
+# -- MEMORY USAGE / HELP ----------------------------------------------------------------------------
+container("memory", -2, acl="@slow", group="server", since="4.0.0",
+          summary="A container for memory diagnostics commands",
+          complexity="Depends on subcommand.")
+
+
+def _jemalloc_size(n):
+    """The jemalloc size class an allocation of `n` bytes gets (what zmalloc_size reports)."""
+    if n <= 8:
+        return 8
+    if n <= 128:
+        return (n + 15) & ~15
+    delta = 1 << ((n - 1).bit_length() - 3)
+    return (n + delta - 1) & ~(delta - 1)
+
+
+def _sds_hdr(n, type5=True):
+    if n < 32 and type5:
+        return 1
+    return 3 if n < 256 else 5 if n < 65536 else 9 if n < 2**32 else 17
+
+
+def memory_usage_estimate(c, key, meta, samples):
+    """Bytes Redis 7.0 would report for `key` (MEMORY USAGE): its key sds, dict entry and value.
+    Strings follow Redis's layout exactly (int / embstr / raw object sizes in jemalloc classes);
+    other types are estimated from their element count and a sample of their elements' sizes."""
+    from .keys import string_encoding
+    size = _jemalloc_size(_sds_hdr(len(key)) + len(key) + 1) + 24      # key sds + dictEntry
+    if meta[0] == codec.TYPE_STRING:
+        e = string_encoding(meta)
+        n = len(meta) - codec.HDR_LEN
+        if e == b"int":
+            return size + 16
+        if e == b"embstr":
+            return size + _jemalloc_size(16 + 3 + n + 1)
+        return size + 16 + _jemalloc_size(_sds_hdr(n, False) + n + 1)
+    count = codec.U64.unpack_from(meta, 17)[0] if len(meta) >= 25 else 0
+    return size + 16 + _jemalloc_size(64) + count * 32
+
+
+@command("memory|usage", -3, "readonly", 2, 2, 1, "@read @slow", group="server", since="4.0.0",
+         key_specs=[{"flags": ["RO"], "begin_search": {"type": "index", "spec": {"index": 2}},
+                     "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 1,
+                                                             "limit": 0}}}],
+         summary="Estimate the memory usage of a key",
+         complexity="O(N) where N is the number of samples.",
+         arguments=[arg("key", "key"), arg("count", "integer", token="SAMPLES",
+                                           flags="optional")])
+def cmd_memory_usage(c, argv):
+    samples = 5
+    i = 3
+    while i < len(argv):
+        if argv[i].lower() == b"samples" and i + 1 < len(argv):
+            samples = parse_int(argv[i + 1])
+            if samples < 0:
+                raise RespError(SYNTAX)
+            i += 2
+        else:
+            raise RespError(SYNTAX)
+    meta = c.ks.lookup(c.db, argv[2])
+    if meta is None:
+        return enc.null(c.resp3)
+    return enc.integer(memory_usage_estimate(c, argv[2], meta, samples))
+
+
+_MEMORY_HELP = [
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("memory|help", 2, "loading stale", acl="@slow", group="server", since="4.0.0",
+         summary="Show helpful text about the different subcommands", complexity="O(1)")
+def cmd_memory_help(c, argv):
+    return enc.array([enc.simple(line.encode()) for line in _MEMORY_HELP])
