@@ -801,3 +801,24 @@ def run_watch(port, steps):
 @pytest.mark.parametrize("name", sorted(SC))
 def test_watch_scenario_matches_real_redis(node, real_redis, name):
     assert run_watch(node.port, SC[name]) == run_watch(real_redis.port, SC[name])
+
+
+def test_pathological_glob_patterns_answer_quickly_as_redis(node, real_redis):
+    """KEYS / SCAN MATCH with many stars against long keys: no exponential backtracking (the node
+    would stop serving everyone), same replies as Redis."""
+    pats = ["*a" * 30 + "*b", "*a" * 30 + "*", "a*" * 40 + "a", "*?" * 30 + "*b", "*[ab]" * 25 + "*c"]
+    for port in (node.port, real_redis.port):
+        c = RawConn(port)
+        c.cmd("FLUSHALL")
+        c.cmd("SET", "a" * 80, "1")
+        c.cmd("SET", "a" * 40 + "b", "1")
+    a, b = RawConn(node.port), RawConn(real_redis.port)
+    for p in pats:
+        t = time.time()
+        x = a.cmd("KEYS", p)
+        assert time.time() - t < 2, p
+        assert same_reply(["KEYS"], x, b.cmd("KEYS", p)), p
+        x = a.cmd("SCAN", "0", "MATCH", p, "COUNT", "1000")
+        assert same_reply(["SCAN"], x, b.cmd("SCAN", "0", "MATCH", p, "COUNT", "1000")), p
+    a.cmd("FLUSHALL")
+    b.cmd("FLUSHALL")

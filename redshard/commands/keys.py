@@ -420,6 +420,22 @@ def compile_glob(pat):
                 ch = pat[i]
             out.append(re.escape(bytes((ch,))))
             i += 1
+    # Every token but '.*' matches exactly one byte, so between stars the segments have fixed
+    # lengths and their leftmost occurrences are always a valid choice: commit to them with atomic
+    # groups so that no pattern backtracks exponentially (Redis's stringmatchlen likewise skips
+    # longer matches), e.g. KEYS *a*a*a*...*b against a long run of a's.
+    segs = [[]]
+    for t in out:
+        if t == b".*":
+            segs.append([])
+        else:
+            segs[-1].append(t)
+    if len(segs) > 2:
+        rx = b"".join(segs[0])
+        for seg in segs[1:-1]:
+            if seg:
+                rx += b"(?>.*?" + b"".join(seg) + b")"
+        return re.compile(rx + b".*" + b"".join(segs[-1]), re.DOTALL)
     return re.compile(b"".join(out), re.DOTALL)
 
 
