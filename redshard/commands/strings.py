@@ -523,6 +523,22 @@ def cmd_setrange(c, argv):
 
 
 # -- LCS ----------------------------------------------------------------------------------------
+def _lcs_rows(a, b):
+    """[V_0 .. V_len(a)]: the bit-parallel LCS row vectors of `a` against `b`."""
+    m = len(b)
+    full = (1 << m) - 1
+    masks = {}
+    for j, ch in enumerate(b):
+        masks[ch] = masks.get(ch, 0) | (1 << j)
+    v = full
+    out = [v]
+    for ch in a:
+        u = v & masks.get(ch, 0)
+        v = ((v + u) | (v - u)) & full
+        out.append(v)
+    return out
+
+
 @command("lcs", -3, "readonly", 1, 2, 1, "@read @string @slow", group="string", since="7.0.0",
          summary="Finds the longest common substring.")
 def cmd_lcs(c, argv):
@@ -559,21 +575,15 @@ def cmd_lcs(c, argv):
     if (alen + 1) * (blen + 1) * 4 > c.node.config["proto-max-bulk-len"]:
         raise RespError(b"ERR Insufficient memory, transient memory for LCS exceeds "
                         b"proto-max-bulk-len")
-    # rows[i][j] = LCS length of a[:i], b[:j]
-    rows = [[0] * (blen + 1)]
-    for i in range(1, alen + 1):
-        prev = rows[-1]
-        row = [0] * (blen + 1)
-        ai = a[i - 1]
-        for jj in range(1, blen + 1):
-            if ai == b[jj - 1]:
-                row[jj] = prev[jj - 1] + 1
-            else:
-                x = prev[jj]
-                y = row[jj - 1]
-                row[jj] = x if x > y else y
-        rows.append(row)
-    total = rows[alen][blen]
+    # Bit-parallel LCS (Allison-Dix / Hyyro): after the first i bytes of `a`, bit j-1 of vs[i] is
+    # 0 where LCS(a[:i], b[:j]) grows, so LCS(i, j) = j - popcount(vs[i] & (2**j - 1)). One big-int
+    # update per byte of `a` instead of a Python loop per DP cell.
+    vs = _lcs_rows(a, b)
+
+    def lcs_at(i, j):
+        return j - (vs[i] & ((1 << j) - 1)).bit_count()
+
+    total = lcs_at(alen, blen)
     if getlen and not getidx:
         return enc.integer(total)
     result = bytearray(total)
@@ -599,7 +609,7 @@ def cmd_lcs(c, argv):
             i -= 1
             jj -= 1
         else:
-            if rows[i - 1][jj] > rows[i][jj - 1]:
+            if lcs_at(i - 1, jj) > lcs_at(i, jj - 1):
                 i -= 1
             else:
                 jj -= 1
