@@ -18,6 +18,7 @@ CMDS = [
  ["INCR","k"],["NOSUCH"],["GET"],["ECHO","multi\nline"],["PING"],["PING","x"],["TYPE","k"],
  ["EXPIRE","k","100"],["TTL","k"],["SCAN","0","MATCH","nomatch"],["SET","k","v","GET"],["GETEX","nokey"],
  ["DBSIZE"],["EXEC"],["DISCARD"],["OBJECT","FREQ","k"],["DEBUG","SLEEP","0"],["CONFIG","SET","maxclients","x"],
+ ["CLIENT","NO-EVICT","on"],["COMMAND","INFO","set"],["CONFIG","GET","maxmemory-policy"],
  ["SET","f","3.0"],["INCRBYFLOAT","f","0"],["COPY","k","k2"],["RENAME","nokey","x"],["GETRANGE","k","0","-1"],
 ]
 
