@@ -847,3 +847,21 @@ def test_object_idletime_and_freq_track_access_as_redis(node, real_redis):
         c.cmd("FLUSHALL")
         outs.append(out)
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("proto", ["2", "3"])
+def test_command_docs_and_info_bytes_equal_redis_for_string_key_transaction_commands(
+        node, real_redis, proto):
+    import redshard.commands  # noqa: F401
+    from redshard.commands.table import all_commands
+    mods = {"redshard.commands.strings", "redshard.commands.keys",
+            "redshard.commands.transactions"}
+    names = [x.fullname for c in all_commands().values()
+             for x in [c] + list(c.subcommands.values()) if x.handler.__module__ in mods]
+    assert len(names) > 50
+    a, b = RawConn(node.port), RawConn(real_redis.port)
+    for c in (a, b):
+        c.cmd("HELLO", proto)
+    bad = [n for n in names for sub in ("DOCS", "INFO")
+           if a.cmd("COMMAND", sub, n) != b.cmd("COMMAND", sub, n)]
+    assert not bad
