@@ -75,6 +75,11 @@ def test_expiry_precision(r):
     r.set("q", "v", pxat=4102444800123)
     assert r.pexpiretime("q") == 4102444800123
     assert r.expiretime("q") == 4102444800
+    for pxat, secs in ((4102444800999, 4102444801), (4102444800500, 4102444801),
+                       (4102444800499, 4102444800)):
+        r.set("q", "v", pxat=pxat)
+        assert r.expiretime("q") == secs              # rounded as Redis: (ms + 500) / 1000
+    r.set("q", "v", pxat=4102444800123)
     time.sleep(0.1)
     assert r.get("p") == b"v"
     assert 0 < r.pttl("p") <= 100
