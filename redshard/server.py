@@ -52,6 +52,7 @@ class Node:
         t = time.time()
         self.ks = Keyspace(self.engine, databases=1 if config["cluster-enabled"] else
                            config["databases"])
+        self.ks.config = config      # collection encodings follow CONFIG SET (RESTORE, ...)
         self.load_seconds = time.time() - t
         self.clients = {}
         self.next_client_id = 1
@@ -116,6 +117,7 @@ class Node:
         if c.multi and cmd.name not in MULTI_CONTROL and (
                 cmd.parent is None or cmd.parent.name not in MULTI_CONTROL):
             if "no_multi" in cmd.flags:
+                c.multi_error = True
                 return self.error_reply(b"ERR Command not allowed inside a transaction")
             c.multi_queue.append((cmd, argv))
             return enc.QUEUED
@@ -176,6 +178,9 @@ class Node:
         return r
 
     def error_reply(self, msg):
+        if b"\r" in msg or b"\n" in msg:
+            # as Redis's addReplyErrorLength: never a broken reply
+            msg = msg.strip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
         self.stats["total_error_replies"] += 1
         code = msg.split(b" ", 1)[0].decode("latin-1")
         self.errorstats[code] = self.errorstats.get(code, 0) + 1
@@ -207,8 +212,9 @@ class Node:
         self.clients[cid] = c
         self.stats["total_connections_received"] += 1
         cfg = self.config
-        reader = RequestReader(cfg["proto-max-bulk-len"], cfg["client-query-buffer-limit"],
-                               lambda: not c.authenticated)
+        # the reader re-reads proto-max-bulk-len / client-query-buffer-limit from the config,
+        # so CONFIG SET applies to open connections too
+        reader = RequestReader(cfg, None, lambda: not c.authenticated)
         engine = self.engine
         execute = self.execute
         stats = self.stats

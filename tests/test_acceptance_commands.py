@@ -883,10 +883,6 @@ def test_command_docs_and_info_bytes_equal_redis_for_string_key_transaction_comm
     assert not bad
 
 
-@pytest.mark.xfail(strict=False, reason="redshard/server.py: Node.execute rejects a no_multi "
-                   "command queued in MULTI ('Command not allowed inside a transaction') without "
-                   "setting c.multi_error, so EXEC runs the rest instead of EXECABORT (Redis's "
-                   "rejectCommand flags the transaction)")
 @pytest.mark.parametrize("proto", ["2", "3"])
 def test_no_multi_command_in_multi_aborts_exec_as_redis(node, real_redis, proto):
     bad = run_script(node.port, real_redis.port, IN_MULTI, proto)

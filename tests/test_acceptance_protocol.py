@@ -51,10 +51,6 @@ def _send_big_header(port, n):
         s.close()
 
 
-@pytest.mark.xfail(strict=False, reason="redshard/server.py: handle_client builds RequestReader "
-                   "with the limits' values at connect time; pass the Config "
-                   "(RequestReader(cfg, None, auth) or config=cfg) so CONFIG SET applies to open "
-                   "connections")
 def test_config_set_limits_apply_to_open_connections(node, real_redis):
     for port in (node.port, real_redis.port):
         c = RawConn(port, timeout=2)
