@@ -10,17 +10,23 @@ from .state import ClusterNode
 _locks = {}
 
 
-def write_conf(path, nodes_text, current_epoch, last_vote_epoch):
+def write_conf(path, nodes_text, current_epoch, last_vote_epoch, fsync=True):
+    """Replace nodes.conf atomically (temp file + rename). With `fsync` (Redis's
+    CLUSTER_TODO_FSYNC_CONFIG: epoch changes) the file and the directory are also fsynced; without
+    it the rename still survives a crash of the process, as in Redis."""
     data = ("%svars currentEpoch %d lastVoteEpoch %d\n" % (
         nodes_text, current_epoch, last_vote_epoch)).encode()
     tmp = path + ".tmp-%d" % os.getpid()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.write(fd, data)
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    if not fsync:
+        return
     try:
         dfd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
         try:
