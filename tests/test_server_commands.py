@@ -403,12 +403,7 @@ INFO_FIELDS = ("name", "arity", "flags", "first_key", "last_key", "step", "acl_c
                "tips", "key_specs", "subcommands")
 # differences owed by command modules this test does not own (metadata to fix there); every
 # other difference fails the test. Entries: "command field".
-KNOWN_DIFFS = {
-    "cluster|bumpepoch tips", "cluster|count-failure-reports tips", "cluster|getkeysinslot tips",
-    "cluster|info tips", "cluster|links tips", "cluster|nodes tips", "cluster|replicas tips",
-    "cluster|shards tips", "cluster|slaves tips", "cluster|slots tips",
-    "hkeys key_specs", "sinterstore key_specs", "smismember key_specs",
-}
+KNOWN_DIFFS = set()
 # ours only: redshard's own commands and Redis 7.2's CLIENT SETINFO / NO-TOUCH
 NOT_IN_REDIS_OK = {"client|no-touch", "client|setinfo", "restore-chunk",
                    "cluster|migrateslots", "cluster|getslotmigrations",

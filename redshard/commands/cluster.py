@@ -122,8 +122,15 @@ container("cluster", -2, acl="@slow", group="cluster", since="3.0.0",
           summary="A container for Redis Cluster commands.")
 
 
+# subcommands whose output Redis marks nondeterministic (COMMAND INFO tips)
+_NONDETERMINISTIC = frozenset(("bumpepoch", "count-failure-reports", "getkeysinslot", "info",
+                               "links", "nodes", "replicas", "shards", "slaves", "slots"))
+
+
 def sub(name, arity, flags="stale", acl="@slow"):
-    return command("cluster|" + name, arity, flags, acl=acl, group="cluster", since="3.0.0")
+    tips = ("nondeterministic_output",) if name in _NONDETERMINISTIC else ()
+    return command("cluster|" + name, arity, flags, acl=acl, group="cluster", since="3.0.0",
+                   tips=tips)
 
 
 @sub("help", 2, "loading stale")
@@ -530,9 +537,9 @@ def _replicas(c, argv):
 
 
 command("cluster|replicas", 3, "admin stale", acl=_ADMIN_ACL, group="cluster",
-        since="5.0.0")(_replicas)
+        since="5.0.0", tips=("nondeterministic_output",))(_replicas)
 command("cluster|slaves", 3, "admin stale", acl=_ADMIN_ACL, group="cluster",
-        since="3.0.0")(_replicas)
+        since="3.0.0", tips=("nondeterministic_output",))(_replicas)
 
 
 @sub("reset", -2, "admin stale noscript", _ADMIN_ACL)
