@@ -354,22 +354,35 @@ class Keyspace:
         return done
 
     def sweep_step(self, budget=1000):
-        """Delete up to `budget` element records of retired collection versions."""
+        """Delete up to `budget` element records of retired collection versions. A step resumes
+        after the last record the previous step deleted (`_sweep_after`), so sweeping a huge
+        collection never rescans the tombstones it left."""
         done = 0
         while self.stale and done < budget:
             db, slot, key, version = self.stale[0]
             finished = True
+            resume = getattr(self, "_sweep_after", None)
+            after = resume[1] if resume is not None and resume[0] == self.stale[0] else None
             for kind in (S, Z):
                 prefix = codec.sub_prefix(db, slot, key, version, kind)
-                for k in self.e.iterator(prefix=prefix, include_value=False):
+                if after is not None and after[:1] > kind:
+                    continue                    # this kind was finished by an earlier step
+                if after is not None and after.startswith(prefix):
+                    it = self.e.iterator(start=after + b"\x00", stop=codec.prefix_end(prefix),
+                                         include_value=False)
+                else:
+                    it = self.e.iterator(prefix=prefix, include_value=False)
+                for k in it:
                     self.e.delete(k)
                     done += 1
                     if done >= budget:
                         finished = False
+                        self._sweep_after = (self.stale[0], k)
                         break
                 if not finished:
                     break
             if finished:
                 self.stale.popleft()
+                self._sweep_after = None
         self.e.flush()
         return done
