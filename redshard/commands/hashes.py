@@ -15,7 +15,7 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import OVERFLOW, RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_HASH, U32, U64, _SLOT2, sub_prefix
-from ..storage.collections import (BIG, after_deletes, all_items, fresh_meta, prefix,
+from ..storage.collections import (BIG, after_deletes, all_items, copy_records, fresh_meta, prefix,
                                    random_one, random_picks, size_of, store, write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
@@ -523,12 +523,8 @@ def cmd_hscan(c, argv):
 class _HashOps:
     @staticmethod
     def copy(ks, db, slot, key, meta, dst_db, dst_slot, dst_key, new_version):
-        sp = prefix(db, slot, key, meta)
-        n = len(sp)
-        nsp = sub_prefix(dst_db, dst_slot, dst_key, new_version)
-        put = ks.put_raw
-        for k, v in list(ks.e.iterator(prefix=sp)):
-            put(nsp + k[n:], v)
+        copy_records(ks, prefix(db, slot, key, meta),
+                     sub_prefix(dst_db, dst_slot, dst_key, new_version))
         return meta[:9] + U64.pack(new_version) + meta[17:]
 
     @staticmethod

@@ -18,8 +18,9 @@ from ..cluster.keyslot import keyslot
 from ..resp import encoder as enc
 from ..resp.errors import RespError, SYNTAX, WRONGTYPE
 from ..storage.codec import TYPE_SET, U64, pack_meta, sub_prefix
-from ..storage.collections import (BIG, after_deletes, all_items, fresh_meta, is_int, prefix,
-                                   random_one, random_picks, size_of, store, write_lookup)
+from ..storage.collections import (BIG, after_deletes, all_items, copy_records, fresh_meta, is_int,
+                                   prefix, random_one, random_picks, size_of, store,
+                                   write_lookup)
 from ..storage.keyspace import TYPE_OPS
 from ._collections import scan_collection
 from .hashes import parse_signed_count
@@ -526,12 +527,8 @@ def cmd_sscan(c, argv):
 class _SetOps:
     @staticmethod
     def copy(ks, db, slot, key, meta, dst_db, dst_slot, dst_key, new_version):
-        sp = prefix(db, slot, key, meta)
-        n = len(sp)
-        nsp = sub_prefix(dst_db, dst_slot, dst_key, new_version)
-        put = ks.put_raw
-        for k in list(ks.e.iterator(prefix=sp, include_value=False)):
-            put(nsp + k[n:], b"")
+        copy_records(ks, prefix(db, slot, key, meta),
+                     sub_prefix(dst_db, dst_slot, dst_key, new_version))
         return meta[:9] + U64.pack(new_version) + meta[17:]
 
     @staticmethod

@@ -328,3 +328,12 @@ def after_deletes(ks, db, slot, key, meta, n):
     for k, v in recs.items():
         put(new_p + k[n_old:], v)
     return new
+
+
+def copy_records(ks, src_prefix, dst_prefix):
+    """Copy every element record under `src_prefix` to `dst_prefix` (COPY/RENAME/MOVE of a
+    collection under a new version)."""
+    n = len(src_prefix)
+    put = ks.put_raw
+    for k, v in list(ks.e.iterator(prefix=src_prefix)):
+        put(dst_prefix + k[n:], v)
