@@ -19,7 +19,7 @@ from ..storage.keyspace import TYPE_OPS
 from . import _blocking as bl
 from .keys import key_spec
 from .table import command
-from .util import parse_int
+from .util import parse_int, parse_int_range
 
 _G = "list"
 _LONG_MAX = 2 ** 63 - 1
@@ -97,19 +97,9 @@ def _pos(b):
     raise RespError(SYNTAX)
 
 
-def _range_long(b, lo, hi, msg):
-    try:
-        v = parse_int(b)
-    except RespError:
-        raise RespError(msg)
-    if v < lo or v > hi:
-        raise RespError(msg)
-    return v
-
-
 def _positive_long(b, msg=b"ERR value is out of range, must be positive"):
     """getPositiveLongFromObjectOrReply: any failure (not a number, negative) gives `msg`."""
-    return _range_long(b, 0, _LONG_MAX, msg)
+    return parse_int_range(b, 0, _LONG_MAX, msg)
 
 
 def _wrap64(x):
@@ -663,7 +653,7 @@ def _numkeys_getter(idx):
 
 
 def _parse_mpop(argv, numkeys_idx):
-    numkeys = _range_long(argv[numkeys_idx], 1, _LONG_MAX,
+    numkeys = parse_int_range(argv[numkeys_idx], 1, _LONG_MAX,
                           b"ERR numkeys should be greater than 0")
     where_idx = numkeys_idx + numkeys + 1
     if where_idx >= len(argv):
@@ -675,7 +665,7 @@ def _parse_mpop(argv, numkeys_idx):
     while j < n:
         if count == -1 and argv[j].upper() == b"COUNT" and n - 1 - j:
             j += 1
-            count = _range_long(argv[j], 1, _LONG_MAX, b"ERR count should be greater than 0")
+            count = parse_int_range(argv[j], 1, _LONG_MAX, b"ERR count should be greater than 0")
         else:
             raise RespError(SYNTAX)
         j += 1

@@ -36,3 +36,11 @@ def parse_float(b, err=NOT_FLOAT):
 
 def upper(b):
     return b.upper()
+
+
+def parse_int_range(b, lo, hi, err):
+    """An integer in [lo, hi]; `err` for anything else (Redis's getRangeLongFromObjectOrReply)."""
+    n = parse_int(b, err)
+    if n < lo or n > hi:
+        raise RespError(err)
+    return n

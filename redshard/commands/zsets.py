@@ -36,7 +36,7 @@ from . import _blocking as bl
 from ._collections import fmt_score, scan_collection
 from .keys import key_spec, parse_cursor, glob_matcher
 from .table import command
-from .util import parse_int
+from .util import parse_int, parse_int_range
 
 _INF = float("inf")
 _NAN_ERR = b"ERR resulting score is not a number (NaN)"
@@ -172,16 +172,6 @@ def _positive_long(raw, err=None):
     n = parse_int(raw, err)
     if n < 0:
         raise RespError(err)
-    return n
-
-
-def _range_long(raw, lo, hi, msg):
-    try:
-        n = parse_int(raw)
-    except RespError:
-        raise RespError(msg)
-    if n < lo or n > hi:
-        raise RespError(msg)
     return n
 
 
@@ -1011,7 +1001,8 @@ def _numkeys_getter(idx, extra_first=()):
 
 
 def _parse_zmpop(argv, numkeys_idx):
-    numkeys = _range_long(argv[numkeys_idx], 1, _LONG_MAX, b"ERR numkeys should be greater than 0")
+    numkeys = parse_int_range(argv[numkeys_idx], 1, _LONG_MAX,
+                              b"ERR numkeys should be greater than 0")
     where_idx = numkeys_idx + numkeys + 1
     if where_idx >= len(argv):
         raise RespError(SYNTAX)
@@ -1028,7 +1019,7 @@ def _parse_zmpop(argv, numkeys_idx):
     while j < n:
         if count is None and argv[j].upper() == b"COUNT" and j + 1 < n:
             j += 1
-            count = _range_long(argv[j], 1, _LONG_MAX, b"ERR count should be greater than 0")
+            count = parse_int_range(argv[j], 1, _LONG_MAX, b"ERR count should be greater than 0")
         else:
             raise RespError(SYNTAX)
         j += 1
