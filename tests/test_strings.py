@@ -162,3 +162,16 @@ def test_lcs_matches_real_redis(node, real_redis, x, y, opts):
         a.cmd("HELLO", proto)
         b.cmd("HELLO", proto)
         assert a.cmd("LCS", "x", "y", *opts) == b.cmd("LCS", "x", "y", *opts)
+
+
+def test_incrbyfloat_result_is_never_int_encoded_as_redis(node, real_redis):
+    """Redis stores INCRBYFLOAT's result with createStringObject: OBJECT ENCODING embstr even
+    for "0" or "3"; a later INCR makes it int again (found by the generated sequences)."""
+    from servers import RawConn
+    seq = [("DEL", "f"), ("INCRBYFLOAT", "f", "0"), ("OBJECT", "ENCODING", "f"),
+           ("INCRBYFLOAT", "f", "3"), ("OBJECT", "ENCODING", "f"), ("INCR", "f"),
+           ("OBJECT", "ENCODING", "f"), ("APPEND", "f", "1"), ("OBJECT", "ENCODING", "f")]
+    a, b = RawConn(node.port), RawConn(real_redis.port)
+    got, want = [a.cmd(*x) for x in seq], [b.cmd(*x) for x in seq]
+    assert got == want
+    assert want[2] == b"$6\r\nembstr\r\n"

@@ -599,9 +599,10 @@ container("object", -2, acl="@slow", group="generic", since="2.2.3",
 def string_encoding(meta):
     """Redis's encoding name for a string meta value: int, embstr or raw."""
     v = meta[HDR_LEN:]
-    if U64.unpack_from(meta, 17)[0] & 1:   # size bit 0: value was modified in place
+    flags = U64.unpack_from(meta, 17)[0]
+    if flags & 1:                          # size bit 0: value was modified in place
         return b"raw"
-    if len(v) <= 20:
+    if len(v) <= 20 and not flags & 2:     # bit 1: written without int encoding (INCRBYFLOAT)
         try:
             parse_int(v)
             return b"int"

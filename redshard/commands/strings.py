@@ -417,7 +417,8 @@ def cmd_incrbyfloat(c, argv):
     slot = keyslot(key)
     old = _get_string_meta(c, key, slot)
     new = incr_by_float(old[HDR_LEN:] if old is not None else None, argv[2])
-    hdr = STRING_HDR_NOEXP if old is None else old[:17] + _SIZE0
+    # Redis builds the result with createStringObject: embstr/raw by length, never int
+    hdr = (STRING_HDR_NOEXP[:17] if old is None else old[:17]) + _SIZE_NOINT
     c.ks.write_meta(c.db, slot, key, hdr + new, old)
     return b"$%d\r\n%s\r\n" % (len(new), new)
 
@@ -425,6 +426,7 @@ def cmd_incrbyfloat(c, argv):
 # -- APPEND, STRLEN, GETRANGE, SETRANGE -------------------------------------------------------
 _SIZE0 = b"\x00" * 8
 _SIZE_RAW = b"\x00" * 7 + b"\x01"   # meta size field of a string: bit 0 = modified in place (raw)
+_SIZE_NOINT = b"\x00" * 7 + b"\x02"  # bit 1 = stored without int encoding (INCRBYFLOAT)
 _TOO_BIG = b"ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 
