@@ -173,5 +173,5 @@ def test_incrbyfloat_result_is_never_int_encoded_as_redis(node, real_redis):
            ("OBJECT", "ENCODING", "f"), ("APPEND", "f", "1"), ("OBJECT", "ENCODING", "f")]
     a, b = RawConn(node.port), RawConn(real_redis.port)
     got, want = [a.cmd(*x) for x in seq], [b.cmd(*x) for x in seq]
-    assert got == want
+    assert got[1:] == want[1:]          # DEL's count depends on what earlier tests left
     assert want[2] == b"$6\r\nembstr\r\n"
