@@ -77,6 +77,10 @@ class Node:
         self.listen_socks = []
         self.config.on_change["appendfsync"] = self._set_fsync
         self.config.on_change["loglevel"] = self.log.set_level
+        self.access = self.ks.access
+        for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
+            self.config.on_change[name] = self._access_config
+        self._access_config()
         self.ops_samples = []        # (time, commands) for instantaneous_ops_per_sec
         if config["cluster-enabled"]:
             from .cluster import setup as cluster_setup
@@ -157,6 +161,13 @@ class Node:
     def call(self, c, cmd, argv):
         """Execute a resolved command (also used by EXEC for queued commands)."""
         t = _perf_ns()
+        tk = cmd.touch
+        if tk and (not c.no_touch or cmd.name == "touch"):
+            acc = self.access
+            if tk == 1 and not acc.lfu:
+                acc.young[c.db][argv[1]] = acc.clock
+            else:
+                self._touch(c, cmd, argv)
         try:
             r = cmd.handler(c, argv)
         except RespError as e:
@@ -176,6 +187,22 @@ class Node:
         if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
             self.feed_monitors(c, argv)
         return r
+
+    def _touch(self, c, cmd, argv):
+        """Record an access to each key of a command about to run (storage/access.py)."""
+        try:
+            keys = cmd.keys(argv)
+        except Exception:     # malformed arguments: the handler answers the error
+            return
+        acc, ks, db = self.access, self.ks, c.db
+        for k in keys:
+            acc.touch(db, k, lambda: ks.lookup(db, k) is not None)
+
+    def _access_config(self, *_):
+        acc = self.access
+        acc.lfu = "lfu" in self.config["maxmemory-policy"]
+        acc.log_factor = self.config["lfu-log-factor"]
+        acc.decay_time = self.config["lfu-decay-time"]
 
     def error_reply(self, msg):
         if b"\r" in msg or b"\n" in msg:
@@ -367,6 +394,7 @@ class Node:
         last_sync = time.monotonic()
         while True:
             await trio.sleep(1 / self.config["hz"])
+            self.access.tick()
             self.ks.active_expire_step(200)
             if self.ks.stale:
                 self.ks.sweep_step(2000)

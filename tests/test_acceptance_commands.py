@@ -720,6 +720,10 @@ def same_reply(args, x, y):
         return a == b or (a > 0 and b > 0 and abs(a - b) <= TTL_TOLERANCE[name])
     if name == b"KEYS" and vx[0] == vy[0] and vx[1] is not None:
         return sorted(vx[1]) == sorted(vy[1])
+    if (name == b"OBJECT" and args[1].upper() in ("IDLETIME", b"IDLETIME")
+            and vx[0] == vy[0] == b":"):
+        # seconds since the last access: a one-second clock tick may fall between the two
+        return abs(int(vx[1]) - int(vy[1])) <= 1
     if name == b"SCAN" and vx[0] == vy[0] == b"*" and len(vx[1]) == 2 == len(vy[1]):
         (cx, kx), (cy, ky) = vx[1], vy[1]
         return ((cx[1] == b"0") == (cy[1] == b"0") and kx[0] == ky[0]
@@ -840,9 +844,6 @@ def test_pathological_glob_patterns_answer_quickly_as_redis(node, real_redis):
     b.cmd("FLUSHALL")
 
 
-@pytest.mark.xfail(strict=False, reason="redshard/commands/keys.py: no per-key LRU/LFU clock is "
-                   "kept, so OBJECT IDLETIME is always 0 and OBJECT FREQ always 0 (RESTORE "
-                   "IDLETIME/FREQ are validated but not kept)")
 def test_object_idletime_and_freq_track_access_as_redis(node, real_redis):
     import hiredis
     outs = []
@@ -863,6 +864,119 @@ def test_object_idletime_and_freq_track_access_as_redis(node, real_redis):
         c.cmd("FLUSHALL")
         outs.append(out)
     assert outs[0] == outs[1]
+
+
+def _int(reply):
+    assert reply.startswith(b":"), reply
+    return int(reply[1:-2])
+
+
+def test_object_idletime_grows_until_an_access_and_only_real_accesses_reset_it(node, real_redis):
+    conns = [RawConn(node.port), RawConn(real_redis.port)]
+    for c in conns:
+        c.cmd("FLUSHALL")
+        for k in ("a", "b", "t", "e"):
+            c.cmd("SET", k, "v")
+        c.cmd("RPUSH", "l", "x")
+    time.sleep(2.3)
+    results = []
+    for c in conns:
+        # lookups that are not accesses (Redis's LOOKUP_NOTOUCH) leave the clock alone
+        for cmd in (("TTL", "a"), ("PTTL", "a"), ("TYPE", "a"), ("EXISTS", "a"),
+                    ("OBJECT", "ENCODING", "a"), ("OBJECT", "REFCOUNT", "a"),
+                    ("MEMORY", "USAGE", "a"), ("EXPIRETIME", "a"), ("SCAN", "0"),
+                    ("KEYS", "*"), ("DBSIZE",)):
+            c.cmd(*cmd)
+        # reads, writes and TOUCH are accesses
+        c.cmd("GET", "b")
+        c.cmd("TOUCH", "t")
+        c.cmd("EXPIRE", "e", "100")
+        c.cmd("LRANGE", "l", "0", "-1")
+        results.append({k: _int(c.cmd("OBJECT", "IDLETIME", k)) for k in "abtel"})
+    ours, redis = results
+    for res in results:
+        assert res["a"] >= 2
+        assert all(res[k] <= 1 for k in "btel"), res
+    assert ours.keys() == redis.keys()
+    for c in conns:
+        c.cmd("FLUSHALL")
+
+
+def test_client_no_touch_keeps_idletime_except_for_touch(node):
+    c, other = RawConn(node.port), RawConn(node.port)
+    c.cmd("SET", "nt", "v")
+    c.cmd("SET", "nt2", "v")
+    time.sleep(2.3)
+    assert c.cmd("CLIENT", "NO-TOUCH", "ON") == b"+OK\r\n"
+    c.cmd("GET", "nt")
+    c.cmd("MULTI")
+    c.cmd("GET", "nt")
+    c.cmd("EXEC")
+    assert _int(c.cmd("OBJECT", "IDLETIME", "nt")) >= 2
+    c.cmd("TOUCH", "nt")             # TOUCH still touches (Redis 7.2)
+    assert _int(c.cmd("OBJECT", "IDLETIME", "nt")) <= 1
+    other.cmd("GET", "nt2")          # other clients are not affected
+    assert _int(c.cmd("OBJECT", "IDLETIME", "nt2")) <= 1
+    c.cmd("CLIENT", "NO-TOUCH", "OFF")
+    c.cmd("DEL", "nt", "nt2")
+
+
+def test_lfu_counter_follows_redis_log_increment_and_object_moves(node, real_redis):
+    res = []
+    for port in (node.port, real_redis.port):
+        c = RawConn(port)
+        c.cmd("FLUSHALL")
+        c.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+        try:
+            out = {}
+            c.cmd("SET", "k", "v")
+            out["new"] = _int(c.cmd("OBJECT", "FREQ", "k"))          # LFU_INIT_VAL
+            c.cmd("GET", "k")
+            out["one_get"] = _int(c.cmd("OBJECT", "FREQ", "k"))      # p = 1 below the init value
+            for _ in range(400):
+                c.cmd("GET", "k")
+            out["many"] = _int(c.cmd("OBJECT", "FREQ", "k"))
+            c.cmd("SET", "k", "v2")                                  # overwrite keeps the counter
+            out["overwritten"] = _int(c.cmd("OBJECT", "FREQ", "k"))
+            c.cmd("RENAME", "k", "k2")                               # the object moves
+            out["renamed"] = _int(c.cmd("OBJECT", "FREQ", "k2"))
+            c.cmd("COPY", "k2", "k3")                                # a new object
+            out["copied"] = _int(c.cmd("OBJECT", "FREQ", "k3"))
+            c.cmd("DEL", "k2")
+            c.cmd("SET", "k2", "v")
+            out["recreated"] = _int(c.cmd("OBJECT", "FREQ", "k2"))
+            out["idletime"] = c.cmd("OBJECT", "IDLETIME", "k2")[:30]
+            out["missing"] = c.cmd("OBJECT", "FREQ", "nope")
+            res.append(out)
+        finally:
+            c.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+            c.cmd("FLUSHALL")
+    ours, redis = res
+    for out in res:
+        assert (out["new"], out["one_get"], out["copied"], out["recreated"]) == (5, 6, 5, 5)
+        assert 8 <= out["many"] <= 40, out
+        assert out["many"] <= out["overwritten"] <= out["renamed"] <= out["many"] + 3, out
+    assert ours["idletime"] == redis["idletime"] == b"-ERR An LFU maxmemory policy is sel"[:30]
+    assert ours["missing"] == redis["missing"]
+
+
+def test_hotkeys_in_redis_cli_finds_the_most_accessed_key(node):
+    import subprocess
+    c = RawConn(node.port)
+    c.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    try:
+        for k in ("cold1", "cold2", "hot"):
+            c.cmd("SET", k, "v")
+        for _ in range(300):
+            c.cmd("GET", "hot")
+        out = subprocess.run(["redis-cli", "-p", str(node.port), "--hotkeys"],
+                             capture_output=True, text=True, timeout=60).stdout
+    finally:
+        c.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        c.cmd("DEL", "cold1", "cold2", "hot")
+    lines = [ln for ln in out.splitlines() if ln.startswith("hot key found")]
+    assert lines and lines[0].endswith('keyname: "hot"'), out     # hottest first
+    assert int(lines[0].split("counter: ")[1].split()[0]) >= 8
 
 
 @pytest.mark.parametrize("proto", ["2", "3"])

@@ -170,7 +170,8 @@ def test_scripted_edge_cases_match_real_redis(node, real_redis, proto):
     for line in SCRIPT:
         args = [x.replace('""', "") for x in line.split()]
         x, y = a.cmd(*args), b.cmd(*args)
-        if x != y:
+        if x != y and not (args[:2] == ["object", "idletime"] and x[:1] == y[:1] == b":"
+                           and abs(int(x[1:-2]) - int(y[1:-2])) <= 1):   # a clock tick between
             mismatches.append((line, x, y))
     assert not mismatches
 

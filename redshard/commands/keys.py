@@ -265,6 +265,7 @@ def _rename(c, argv, nx):
     new = copy_value(ks, db, sslot, src, old, db, dslot, dst)
     ks.write_meta(db, dslot, dst, new, dold)
     ks.delete_key(db, sslot, src, old)
+    ks.access.set(db, dst, ks.access.value(db, src))     # the object moves, with its clock
     return enc.ONE if nx else enc.OK
 
 
@@ -325,6 +326,7 @@ def cmd_copy(c, argv):
         return enc.ZERO
     new = copy_value(ks, c.db, sslot, src, old, dst_db, dslot, dst)
     ks.write_meta(dst_db, dslot, dst, new, dold)
+    ks.access.set(dst_db, dst, ks.access.fresh_value())  # a new object
     return enc.ONE
 
 
@@ -347,6 +349,7 @@ def cmd_move(c, argv):
     new = copy_value(ks, c.db, slot, key, old, dst_db, slot, key)
     ks.write_meta(dst_db, slot, key, new, None)
     ks.delete_key(c.db, slot, key, old)
+    ks.access.set(dst_db, key, ks.access.value(c.db, key))
     return enc.ONE
 
 
@@ -655,7 +658,7 @@ def cmd_object_idletime(c, argv):
         raise RespError(b"ERR An LFU maxmemory policy is selected, idle time not tracked. Please "
                         b"note that when switching between policies at runtime LRU and LFU data "
                         b"will take some time to adjust.")
-    return enc.ZERO
+    return enc.integer(c.ks.access.idle_ms(c.db, argv[2]) // 1000)
 
 
 @command("object|freq", 3, "readonly", 2, 2, 1, "@keyspace @read @slow", group="generic",
@@ -670,7 +673,7 @@ def cmd_object_freq(c, argv):
         raise RespError(b"ERR An LFU maxmemory policy is not selected, access frequency not "
                         b"tracked. Please note that when switching between policies at runtime "
                         b"LRU and LFU data will take some time to adjust.")
-    return enc.ZERO
+    return enc.integer(c.ks.access.freq(c.db, argv[2]))
 
 
 _OBJECT_HELP = [

@@ -367,9 +367,11 @@ def debug_object(c, argv):
         fn = getattr(TYPE_OPS.get(meta[0]), "encoding", None)
         encoding = fn(c.ks, c.db, slot, key, meta) if fn else b"unknown"
         length = codec.unpack_meta(meta)[3]
+    acc = c.ks.access
     return enc.simple(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d "
-                      b"lru_seconds_idle:0" % (id(meta) & 0xFFFFFFFFFFFF, encoding, length,
-                                               int(time.time()) & 0xFFFFFF))
+                      b"lru_seconds_idle:%d" % (id(meta) & 0xFFFFFFFFFFFF, encoding, length,
+                                                acc.value(c.db, key),
+                                                acc.idle_ms(c.db, key) // 1000))
 
 
 def debug_reload(c, argv):

@@ -11,13 +11,19 @@ from ..resp.errors import RespError
 COMMANDS = {}        # name (lower-case bytes) -> Command; also filled with upper-case aliases
 _BY_NAME = {}        # canonical lower-case str name -> Command (top level only)
 
+# commands whose key lookups do not count as an access (Redis's LOOKUP_NOTOUCH and the commands
+# that read the keyspace dict directly): they leave OBJECT IDLETIME / FREQ as they are
+NO_TOUCH = frozenset(("type", "exists", "ttl", "pttl", "expiretime", "pexpiretime",
+                      "object|encoding", "object|freq", "object|idletime", "object|refcount",
+                      "memory|usage", "del", "unlink"))
+
 
 class Command:
     __slots__ = ("name", "fullname", "arity", "flags", "first_key", "last_key", "step", "acl",
                  "handler", "subcommands", "getkeys", "key_specs", "group", "since", "summary",
                  "complexity", "arguments", "tips", "parent", "is_write", "has_keys", "calls",
                  "usec", "rejected_calls", "failed_calls", "doc_flags", "is_container",
-                 "history", "movable")
+                 "history", "movable", "touch")
 
     def __init__(self, name, arity, flags, first_key, last_key, step, acl, handler, getkeys,
                  key_specs, group, since, summary, complexity, arguments, tips, parent,
@@ -47,6 +53,10 @@ class Command:
         self.movable = getkeys is not None
         self.has_keys = first_key != 0 or getkeys is not None
         self.is_container = False
+        # key accesses the dispatcher records before running it (storage/access.py):
+        # 0 none, 1 the single key argv[1], 2 every key of keys(argv)
+        self.touch = 0 if not self.has_keys or self.fullname in NO_TOUCH else (
+            1 if (first_key, last_key, step) == (1, 1, 1) and getkeys is None else 2)
         self.calls = 0
         self.usec = 0
         self.rejected_calls = 0

@@ -288,11 +288,12 @@ def restore_value(ks, db, slot, key, payload, expire_ms, replace, old=False):
 
 
 def parse_restore_args(argv):
-    """(key, ttl, payload, replace, absttl) from a RESTORE / RESTORE-ASKING argv, with Redis's
-    errors for bad options (IDLETIME and FREQ are validated, then ignored: no LRU/LFU here)."""
+    """(key, ttl, payload, replace, absttl, idle, freq) from a RESTORE / RESTORE-ASKING argv,
+    with Redis's errors for bad options (idle and freq are -1 when not given)."""
     from ..commands.util import parse_int
     replace = absttl = False
     lfu = lru = False
+    idle = freq = -1
     i = 4
     n = len(argv)
     while i < n:
@@ -316,13 +317,13 @@ def parse_restore_args(argv):
         else:
             raise RespError(b"ERR syntax error")
         i += 1
-    return argv[1], argv[2], argv[3], replace, absttl
+    return argv[1], argv[2], argv[3], replace, absttl, idle, freq
 
 
 def restore_command(c, argv, slot):
     """RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f] for client `c`."""
     from ..commands.util import parse_int
-    key, raw_ttl, payload, replace, absttl = parse_restore_args(argv)
+    key, raw_ttl, payload, replace, absttl, idle, freq = parse_restore_args(argv)
     ks = c.ks
     old = ks.lookup(c.db, key, slot)
     if old is not None and not replace:
@@ -333,3 +334,4 @@ def restore_command(c, argv, slot):
     if ttl and not absttl:
         ttl += now_ms()
     restore_value(ks, c.db, slot, key, payload, ttl, replace, old)
+    ks.access.restore(c.db, key, idle, freq)

@@ -14,6 +14,7 @@ from operator import itemgetter
 from ..cluster.keyslot import keyslot
 from ..resp.errors import RespError, WRONGTYPE
 from . import codec
+from .access import AccessClock
 from .codec import (E, HDR_LEN, M, META, NO_EXPIRE, S, STRING_HDR_NOEXP, TYPE_STRING, U64, Z,
                     expire_key, meta_prefixes, pack_meta, prefix_end, slot_prefix)
 
@@ -53,6 +54,7 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.dirty = 0              # changes since the last checkpoint (INFO rdb_changes_since_last_save)
+        self.access = AccessClock(databases)    # OBJECT IDLETIME / FREQ
         stored = engine.db.get(_VERSION_KEY)
         self._version = max(time.time_ns(), U64.unpack(stored)[0] + 1 if stored else 0)
         self._load()
@@ -286,6 +288,7 @@ class Keyspace:
         self.expire_slots[db] = {}
         self.expire_next[db] = {}
         self.stale = deque(s for s in self.stale if s[0] != db)
+        self.access.forget(db)
         for clients in touched:
             for c in clients:
                 c.watch_dirty = True
