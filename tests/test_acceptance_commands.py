@@ -660,6 +660,30 @@ memory foo
 memory
 """
 
+# DEBUG POPULATE: names, values, padding, existing keys skipped, bad counts and sizes
+POPULATE = r"""
+set key:1 mine
+debug populate 3
+mget key:0 key:1 key:2 key:3
+debug populate 2 pre 3
+debug populate 2 pre2 12
+debug populate 2 pre3 0
+mget pre:0 pre:1 pre2:1 pre3:1
+object encoding key:2
+strlen pre2:0
+debug populate -1
+debug populate x
+debug populate 01
+debug populate 2 pre4 -1
+debug populate 1 a b c
+debug populate
+dbsize
+multi
+debug populate 5 m
+exec
+dbsize
+"""
+
 # commands queued in MULTI that Redis refuses or runs specially (no_multi, admin, blocking)
 IN_MULTI = r"""
 multi
@@ -756,7 +780,7 @@ def run_script(our_port, redis_port, script, proto):
 
 @pytest.mark.parametrize("proto", ["2", "3"])
 @pytest.mark.parametrize("name", ["STRINGS", "KEYS", "TRANSACTIONS", "CONNECTION_SERVER",
-                                  "OPTIONS", "LIMITS", "MEMORY"])
+                                  "OPTIONS", "LIMITS", "MEMORY", "POPULATE"])
 def test_script_matches_real_redis(node, real_redis, name, proto):
     bad = run_script(node.port, real_redis.port, globals()[name], proto)
     assert not bad, "\n".join("%s\n  ours:  %r\n  redis: %r" % m for m in bad)

@@ -389,6 +389,38 @@ def debug_ok(c, argv):
     return enc.OK
 
 
+def _positive_long(raw):
+    try:
+        n = int(raw)
+    except ValueError:
+        n = -1
+    if n < 0 or n > 2**63 - 1 or raw != b"%d" % n:
+        raise RespError(b"ERR value is out of range, must be positive")
+    return n
+
+
+def debug_populate(c, argv):
+    """DEBUG POPULATE <count> [<prefix>] [<size>]: string keys <prefix>:<n> = "value:<n>" (cut
+    or padded with zero bytes to <size>), skipping existing keys, as Redis's debug.c. Written in
+    batches of 10,000 keys (one batch inside a transaction)."""
+    count = _positive_long(argv[2])
+    size = _positive_long(argv[4]) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) >= 4 else b"key"
+    ks, db, e = c.ks, c.db, c.ks.e
+    for j in range(count):
+        key = (prefix + b":%d" % j)[:127]       # Redis formats into a 128-byte buffer
+        slot = keyslot(key)
+        if ks.lookup(db, key, slot) is not None:
+            continue
+        val = b"value:%d" % j
+        if size:
+            val = val[:size].ljust(size, b"\0")
+        ks.set_string(db, key, val, slot=slot, old=None)
+        if j % 10000 == 9999 and not e.hold:
+            e.flush()
+    return enc.OK
+
+
 def debug_help(c, argv):
     return enc.help_reply(argv[0], (
         "CHANGE-REPL-ID",
@@ -401,6 +433,11 @@ def debug_help(c, argv):
         "    Write <message> to the server log.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. These are not propagated to",
+        "    replicas. Cluster slots are not respected so keys not belonging to the",
+        "    current node can be created in cluster mode.",
         "RELOAD [option ...]",
         "    Make a durable checkpoint (the data lives in LevelDB; nothing to reload).",
         "SET-ACTIVE-EXPIRE <0|1>",
@@ -413,9 +450,11 @@ def debug_help(c, argv):
 DEBUG_SUBCOMMANDS = {b"sleep": debug_sleep, b"digest-value": debug_digest_value,
                      b"digest": debug_digest, b"set-active-expire": debug_set_active_expire,
                      b"object": debug_object, b"reload": debug_reload, b"log": debug_log,
-                     b"change-repl-id": debug_ok, b"help": debug_help}
-_DEBUG_MIN_ARGS = {b"sleep": 3, b"set-active-expire": 3, b"object": 3, b"log": 3}
-_DEBUG_MAX_ARGS = {b"digest": 2, b"set-active-expire": 3, b"object": 3, b"log": 3,
+                     b"change-repl-id": debug_ok, b"help": debug_help,
+                     b"populate": debug_populate}
+_DEBUG_MIN_ARGS = {b"sleep": 3, b"set-active-expire": 3, b"object": 3, b"log": 3,
+                   b"populate": 3}
+_DEBUG_MAX_ARGS = {b"populate": 5, b"digest": 2, b"set-active-expire": 3, b"object": 3, b"log": 3,
                    b"change-repl-id": 2, b"sleep": 3, b"help": 2}
 
 _DEBUG_NOT_ALLOWED = (b"ERR DEBUG command not allowed. If the enable-debug-command option is set "
