@@ -51,7 +51,9 @@ def test_node_starts_with_the_conf_file():
         assert c.ping()
         got = c.config_get("*")
         for o in OPTIONS:
-            assert o.name in got, o.name
+            # Redis's hidden options answer their exact name only
+            assert (o.name in got) != o.hidden, o.name
+            assert c.config_get(o.name)[o.name] == got.get(o.name, c.config_get(o.name)[o.name])
         assert got["port"] == str(n.port)            # the command line wins over the file
         assert got["migrate-max-keys-per-second"] == "0"
         assert got["appendfsync"] == "everysec"
@@ -65,7 +67,9 @@ def test_node_starts_with_the_conf_file():
 SHARED = [o for o in OPTIONS if not o.ours]
 # not touched on the real server: rebinding, moving its dir, passwords, turning on its AOF
 UNSAFE = {"port", "bind", "dir", "requirepass", "masterauth", "appendonly", "logfile", "pidfile",
-          "cluster-announce-ip", "cluster-announce-hostname", "cluster-port"}
+          "cluster-announce-ip", "cluster-announce-hostname", "cluster-port",
+          # client eviction, the process's OOM score and watchdog of the real server
+          "maxmemory-clients", "oom-score-adj", "watchdog-period"}
 # values we differ on by design (redshard's defaults): checked separately
 OUR_DEFAULTS = {"bind", "dir", "port", "appendonly"}
 
@@ -192,7 +196,7 @@ def test_config_set_is_atomic(r):
     got = r.config_get("timeout", "tcp-keepalive")
     assert got == {"timeout": "7", "tcp-keepalive": "300"}
     assert r.execute_command("CONFIG", "SET", "timeout", "0", "tcp-keepalive", "60") == b"OK"
-    assert r.config_get("t*") == {"timeout": "0", "tcp-keepalive": "60"}
+    assert r.config_get("t[ic]*e*") == {"timeout": "0", "tcp-keepalive": "60"}
     r.config_set("tcp-keepalive", 300)
 
 
