@@ -7,6 +7,11 @@ Job record (a dict, stored as JSON at b"x\\x00migration:" + name):
     name, operation (EXPORT|IMPORT), slots [int, ...] (in order), source, target, state, message,
     create_time, last_update_time, end_time (ms), slots_done, current_slot, keys_moved,
     bytes_moved.
+GETSLOTMIGRATIONS adds slots_total, keys_per_sec and, while a big key is being chunk-moved,
+big_key_elements_sent / big_key_elements_total (0 otherwise; not persisted: a key interrupted by
+a pause, cancel or restart is staged again from its first element).
+
+Start-up (cluster mode) also retires the chunk stagings the previous run left (chunked.py).
 """
 
 import json
@@ -18,14 +23,15 @@ from ..cluster.keyslot import format_ranges
 from ..resp import encoder as enc
 from ..resp.errors import RespError
 from ..storage.keyspace import now_ms
-from . import local
+from . import chunked, local
 from .task import (CANCELLED, CANCELLING, DONE, FAILED, PAUSED, PAUSING, RUNNING, TERMINAL,
                    ExportJob)
 
 _PREFIX = b"x\x00migration:"
 _FIELDS = ("name", "operation", "slot_ranges", "source_node", "target_node", "state", "message",
            "create_time", "last_update_time", "end_time", "slots_done", "slots_total",
-           "current_slot", "keys_moved", "bytes_moved", "keys_per_sec")
+           "current_slot", "keys_moved", "bytes_moved", "keys_per_sec", "big_key_elements_sent",
+           "big_key_elements_total")
 MAX_FINISHED_KEPT = 100
 
 
@@ -36,6 +42,9 @@ class Manager:
         self.records = {}          # name -> record (EXPORT and IMPORT)
         self.jobs = {}             # name -> ExportJob (running or resumable EXPORT jobs)
         self._load()
+        # chunk stagings of the previous run can never be continued (a move restarts at chunk
+        # 0 on a new connection): retired now, before any client connects; swept by run()
+        chunked.retire_orphans(node.engine)
 
     # -- persistence -------------------------------------------------------------------------
     def _load(self):
@@ -68,6 +77,7 @@ class Manager:
     # -- start-up: resume what a restart interrupted -----------------------------------------
     async def run(self, node):
         """Background task: resume EXPORT jobs that were not finished."""
+        chunked.start_sweeper(node)    # retired stagings left by the previous run
         await trio.sleep(0.5)          # let the cluster bus reconnect first
         for rec in list(self.records.values()):
             if rec["operation"] == "EXPORT" and rec["state"] not in TERMINAL:
@@ -152,6 +162,7 @@ class Manager:
         for j in self._selected(name):
             if j.state == RUNNING:
                 j.set_state(PAUSING)
+                j.poke()
                 n += 1
         return n
 
@@ -199,6 +210,7 @@ class Manager:
     # -- output ------------------------------------------------------------------------------
     def job_fields(self, rec):
         job = self.jobs.get(rec["name"])
+        big = job.big_progress if job is not None else None
         if rec["operation"] == "IMPORT":
             ranges = rec.get("slot_ranges", "")
             total = _count_ranges(ranges)
@@ -213,7 +225,9 @@ class Manager:
                 ("slots_done", rec["slots_done"]), ("slots_total", total),
                 ("current_slot", rec.get("current_slot", -1)),
                 ("keys_moved", rec["keys_moved"]), ("bytes_moved", rec["bytes_moved"]),
-                ("keys_per_sec", job.keys_per_sec() if job is not None else 0)]
+                ("keys_per_sec", job.keys_per_sec() if job is not None else 0),
+                ("big_key_elements_sent", big[1] if big else 0),
+                ("big_key_elements_total", big[2] if big else 0)]
 
     def list_reply(self, resp3):
         items = []

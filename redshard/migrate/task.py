@@ -9,10 +9,13 @@ and on every other master. Every step is idempotent, so a restarted job (after k
 redoes the slot it was on.
 
 Stopping: pause waits between batches with the slot open (consistent: every key is on one side
-or the other and ASK reaches both). Cancel and failure hand the current slot back only when the
-target holds none of its keys (checked after the target stopped importing); otherwise a cancel
-finishes the slot (it is never half-owned) and a failure leaves it MIGRATING (ASK still reaches
-every key), with the reason in the job's message, to be resumed or fixed.
+or the other and ASK reaches both). A big key in the middle of its chunked move does not hold a
+pause or cancel up: the mover stops between two chunks, aborts the target's staging and leaves
+the key here, complete and writable (see chunked.py); it is moved again from its first chunk.
+Cancel and failure hand the current slot back only when the target holds none of its keys
+(checked after the target stopped importing); otherwise a cancel finishes the slot (it is never
+half-owned) and a failure leaves it MIGRATING (ASK still reaches every key), with the reason in
+the job's message, to be resumed or fixed.
 """
 
 import time
@@ -48,6 +51,11 @@ class JobFailed(Exception):
     pass
 
 
+class Interrupted(Exception):
+    """A chunked move stopped midway because the job is pausing or cancelling: nothing was
+    committed on the target (its staging is aborted), the key is complete here."""
+
+
 class ExportJob:
     """The source side of one MIGRATESLOTS job; its record is persisted by the manager."""
 
@@ -67,6 +75,9 @@ class ExportJob:
         self.suspects = set(k.encode("latin-1") for k in rec.get("suspects", ()))
         self.rate_t0 = time.monotonic()
         self.rate_keys0 = rec["keys_moved"]
+        self.finishing = False         # a cancel found keys on the target: the group must end
+        self.big_progress = None       # [key, elements sent, elements] of a chunked move
+        self._pending_big = None
 
     # -- bookkeeping -------------------------------------------------------------------------
     @property
@@ -94,6 +105,21 @@ class ExportJob:
 
     def poke(self):
         self.wakeup.set()
+
+    def must_stop(self):
+        """True when the job is pausing or cancelling (and the open group may be handed back):
+        long steps (a big key's chunked move) check it between chunks and stop at once."""
+        state = self.rec["state"]
+        return state in (PAUSING, PAUSED) or (state == CANCELLING and not self.finishing)
+
+    async def nap(self, seconds):
+        """Sleep, but not past a pause or cancel (checked every 50 ms)."""
+        deadline = time.monotonic() + seconds
+        while not self.must_stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await trio.sleep(min(left, 0.05))
 
     # -- the job -----------------------------------------------------------------------------
     async def run(self):
@@ -181,6 +207,8 @@ class ExportJob:
         while rec["state"] in (PAUSING, PAUSED):
             if rec["state"] == PAUSING:
                 self.set_state(PAUSED)
+                await self._note(force=True)
+                continue                # the note may have let a RESUME or CANCEL in
             self.wakeup = trio.Event()
             await self.wakeup.wait()
         self.rate_t0 = time.monotonic()     # the rate counts running time only
@@ -432,6 +460,7 @@ class ExportJob:
         ks = node.ks
         rec = self.rec
         inflight = []
+        self.finishing = finishing
         try:
             while True:
                 window = 1 if node.config["migrate-max-keys-per-second"] or \
@@ -478,10 +507,11 @@ class ExportJob:
                     self.failures = 0
                     await self._batch_done(bt, replies)     # thaws bt
                     continue
-                big = getattr(self, "_pending_big", None)
+                big = self._pending_big
                 if big is not None:
                     self._pending_big = None
-                    await self._move_big_key(*big[1:])
+                    if not self.must_stop():
+                        await self._move_big_key(*big[1:])
                     continue
                 if stop or not any(ks.count_in_slot(0, s) for s in slots):
                     return
@@ -490,6 +520,7 @@ class ExportJob:
             for bt in inflight:             # failed/cancelled: nothing deleted, keys unfrozen
                 thaw(node, 0, bt[2], bt[5])
             inflight.clear()
+            self._pending_big = None
 
     def _prepare_batch(self, slots):
         """Encode the next batch and freeze its keys: ("batch", data, keys, slots, nbytes, ev,
@@ -606,15 +637,26 @@ class ExportJob:
         else:
             await trio.sleep(0)
 
-    async def _move_big_key(self, slot, key, meta):
-        """A big collection goes through its type's chunked mover (frozen meanwhile)."""
+    async def _move_big_key(self, slot, key, _meta):
+        """A big collection goes through its type's chunked mover, frozen meanwhile (reads are
+        served here, writes wait). A pause or cancel stops the mover between two chunks: the
+        key is thawed as it is (complete here, nothing committed there) and moved again from
+        its first chunk when the job goes on."""
         node = self.node
+        ks = node.ks
         conn = await self._connection()
         ev = freeze(node, 0, [key])
         try:
+            meta = ks.lookup(0, key, slot)      # as it is now that writes wait
+            if meta is None or meta[0] not in CHUNKED_MOVERS or \
+                    unpack_meta(meta)[3] <= BIG_KEY_ELEMENTS:
+                return                          # gone, or small now: a batch takes it
             nbytes = await CHUNKED_MOVERS[meta[0]](self, conn, slot, key, meta)
-            node.ks.delete(0, key, slot)
+            ks.delete(0, key, slot)
             node.engine.flush()
+        except Interrupted:
+            self.manager.stats.big_keys_interrupted += 1
+            return
         except (OSError, trio.TooSlowError) as e:
             self._drop_conn()
             raise JobFailed("moving big key %r failed: %r" % (key, e))
