@@ -6,6 +6,12 @@ Value parsing, bounds and error texts follow Redis 7.0's config.c: integers are 
 (case-insensitive), booleans are yes/no, enums list their choices in Redis's order, and numeric
 options carry Redis's bounds ("argument must be between X and Y inclusive"). `conf/redshard.conf`
 documents every option of `OPTIONS` (tests/test_config.py checks it).
+
+Every option redis-server 7.0.15 knows is here. Those redshard doesn't act on (`compat=True`) are
+accepted, validated and reported exactly as Redis does -- their own value formats (percentages,
+octal, keyspace-event flags, client-output-buffer-limit classes, ...), immutable, protected
+(enable-protected-configs) and hidden options, aliases -- and have no effect
+(tests/test_config_compat.py compares them with a real redis-server).
 """
 
 import fnmatch
@@ -122,28 +128,29 @@ _INF_FLOAT = re.compile(r"[+-]?(inf|infinity)\Z", re.I)
 
 
 def _string2d(s):
-    """Redis's string2d (strtod over the whole string, no leading space, no nan, no overflow)."""
+    """Redis's string2d (strtod over the whole string, no leading space, no nan, no overflow or
+    underflow to zero); None when invalid."""
     if not s or not s.isascii():
         return None
     if _INF_FLOAT.match(s):
         return float(s)
+    body = s.lstrip("+-")
     if _DEC_FLOAT.match(s):
         v = float(s)
+        mantissa = re.split("[eE]", body)[0]
     elif _HEX_FLOAT.match(s):
-        sign = -1.0 if s[0] == "-" else 1.0
-        body = s.lstrip("+-")
-        if "p" not in body.lower():
-            body += "p0"
+        mantissa = re.split("[pP]", body[2:])[0]
         try:
-            v = sign * float.fromhex(body)
+            v = float.fromhex(body if "p" in body.lower() else body + "p0")
         except OverflowError:
             return None
+        if s[0] == "-":
+            v = -v
     else:
         return None
     if math.isinf(v):
         return None                         # ERANGE, HUGE_VAL
-    if v == 0 and re.search(r"[1-9a-fA-F]", s.split("e")[0].split("E")[0].split("p")[0]
-                            .split("P")[0].lstrip("+-").replace("0x", "").replace("0X", "")):
+    if v == 0 and mantissa.strip("0.") != "":
         return None                         # ERANGE, underflow to zero
     return v
 
@@ -434,8 +441,8 @@ class Option:
                     if p >= 0:
                         v = -p          # Redis stores a percentage as a negative value
                 if v is None:
-                    raise ConfigValueError("argument must be a memory or percent value" if k == "pct"
-                                           else "argument must be a memory value")
+                    raise ConfigValueError("argument must be a memory or percent value"
+                                           if k == "pct" else "argument must be a memory value")
             if self.hi is not None and self.hi <= _LLONG_MAX and v > _LLONG_MAX:
                 v -= 2**64      # a signed option: Redis sees a saturated value as negative
             if k == "pct" and v < 0:

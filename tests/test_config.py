@@ -43,6 +43,18 @@ def test_conf_documents_every_option_with_its_default():
         assert any(x.startswith("#") for x in above), "undocumented: %s" % line
 
 
+def test_conf_groups_compatibility_options_in_their_section():
+    with open(CONF) as f:
+        text = f.read()
+    header = "REDIS COMPATIBILITY OPTIONS"
+    assert header in text
+    start = text[:text.index(header)].count("\n") + 1
+    for lineno, line, args in _directives():
+        o = OPTIONS_BY_NAME[args[0]]
+        assert o.compat == (lineno > start), "misplaced: %s" % line
+    assert "have NO EFFECT" in text
+
+
 def test_node_starts_with_the_conf_file():
     n = Redshard(config=CONF)
     try:
