@@ -4,7 +4,9 @@ is measured and printed), the staging on the target is aborted and its records s
 `chunk_*` fields, and the target's LevelDB read directly after the test), writes to the key
 while it is paused or cancelled land on the source and nothing is lost: after RESUME the target
 holds exactly the source's list with every write. Also: stagings a target restart orphans are
-retired and swept when it starts again."""
+retired and swept when it starts again; a throttled move (the mover naps between chunks) pauses
+at once too; a cancel when other keys of the slot already reached the target finishes the slot,
+big key included (it is never half-owned)."""
 
 import os
 import random
@@ -295,3 +297,62 @@ def test_target_restart_retires_orphan_stagings(cluster):
     finally:
         b.start()
         wait_cluster_ok(cluster)
+
+
+def _hash_payload(n, tag):
+    return rc.make_payload(rc.encode_hash([(b"f%s-%d" % (tag, i), b"v%d" % i)
+                                           for i in range(n)], big=True))
+
+
+def test_throttled_big_key_pause_then_cancel_hands_slot_back(cluster):
+    """Throttled (migrate-max-bytes-per-second): the mover naps between chunks, and a pause
+    still stops it at once; a cancel of the paused job hands the slot back."""
+    a, b = cluster
+    ca, cb = a.client(), b.client()
+    slot = 702
+    key = key_in_slot(slot, 0)
+    ca.restore(key, 0, _hash_payload(100000, b"t"))
+    ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 1000000)
+    try:
+        name = _start_job(a, b, slot)
+        _wait_staging(a, name, 20000)
+        took = _stop_and_time(a, name, "PAUSE", "paused")
+        print("\nPAUSE of a throttled chunked move took effect in %.1f ms" % (took * 1000))
+        assert ca.hset(key, "during-pause", "1") == 1
+        took = _stop_and_time(a, name, "CANCEL", "cancelled")
+        print("CANCEL of the paused job took effect in %.1f ms" % (took * 1000))
+    finally:
+        ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 0)
+    assert ca.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 1
+    assert ca.hlen(key) == 100001 and ca.hget(key, "ft-99999") == b"v99999"
+    assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    _wait_swept(b)
+
+
+def test_cancel_after_keys_reached_target_finishes_slot_with_big_key(cluster):
+    """Small keys of the slot are on the target already when the cancel stops the big key's
+    move: the slot cannot be handed back, so the cancel finishes it, the big key included."""
+    a, b = cluster
+    ca, cb = a.client(), b.client()
+    slot = 703
+    for i in range(1, 6):
+        ca.set(key_in_slot(slot, i), "small-%d" % i)     # "{t}:1".."{t}:5" go before "{t}:9"
+    key = key_in_slot(slot, 9)
+    ca.restore(key, 0, _hash_payload(100000, b"c"))
+    ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 1000000)
+    try:
+        name = _start_job(a, b, slot)
+        _wait_staging(a, name, 20000)
+        assert cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 5
+        assert ca.execute_command("CLUSTER", "CANCELSLOTMIGRATIONS", "ID", name) == 1
+        ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 0)
+        j = wait_until(lambda: (lambda j: j if j["state"] in ("cancelled", "failed") else None)(
+            _job(a, name)), 60)
+    finally:
+        ca.execute_command("CONFIG", "SET", "migrate-max-bytes-per-second", 0)
+    assert j["state"] == "cancelled" and j["slots_done"] == 1 and j["keys_moved"] == 6, j
+    assert ca.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    wait_until(lambda: cb.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 6)
+    assert cb.hlen(key) == 100000 and cb.hget(key, "fc-4242") == b"v4242"
+    assert cb.get(key_in_slot(slot, 3)) == b"small-3"
+    _wait_swept(b)
