@@ -218,13 +218,21 @@ def _write_key(w, view, db, slot, key, meta):
         yield from _stream_set(w, view, db, slot, key, meta, kenc, size)
     elif t == TYPE_ZSET and (big or size > SMALL_ZSET):
         yield from _stream_zset(w, view, db, slot, key, meta, kenc, size)
-    elif t == TYPE_LIST and size > SMALL_LIST and _list_node_count(view, db, slot, key, meta) \
-            > rdb_collections.LZF_MAX_NODES:
-        yield from _stream_list(w, view, db, slot, key, meta, kenc)
+    elif t == TYPE_LIST and size > SMALL_LIST:
+        count = yield from _list_node_count(w, view, db, slot, key, meta)
+        if count > rdb_collections.LZF_MAX_NODES:
+            yield from _stream_list(w, view, db, slot, key, meta, kenc, count)
+        else:
+            _add_dumped(w, view, db, slot, key, meta, kenc)
     else:
-        body = dump.TYPE_DUMPERS[t](view, db, slot, key, meta)
-        w.add(body[:1] + kenc)
-        w.add(body[1:])
+        _add_dumped(w, view, db, slot, key, meta, kenc)
+
+
+def _add_dumped(w, view, db, slot, key, meta, kenc):
+    """A key through its DUMP serializer (type byte + value), the key inserted after the type."""
+    body = dump.TYPE_DUMPERS[meta[0]](view, db, slot, key, meta)
+    w.add(body[:1] + kenc)
+    w.add(body[1:])
 
 
 def _stream_pairs(w, view, db, slot, key, meta, rdb_type, kenc, size):
@@ -278,9 +286,10 @@ def _list_values(view, db, slot, key, meta):
     return (v for _, v in coll.items(view, coll.prefix(db, slot, key, meta)))
 
 
-def _list_node_count(view, db, slot, key, meta):
-    """Number of quicklist nodes of a list (a first pass over the snapshot: the node count
-    comes before the nodes in the file)."""
+def _list_node_count(w, view, db, slot, key, meta):
+    """Generator returning the number of quicklist nodes of a list: a first pass over the
+    snapshot (the node count comes before the nodes in the file), yielding chunks of `w` on the
+    way like any other step."""
     limit = rdb_collections.LIST_NODE_MAX_BYTES
     nodes = 0
     size = 7
@@ -292,13 +301,13 @@ def _list_node_count(view, db, slot, key, meta):
             size = 7
         size += ln
         empty = False
+        yield from w.tick()
     return nodes + (0 if empty else 1)
 
 
-def _stream_list(w, view, db, slot, key, meta, kenc):
-    """RDB_TYPE_LIST_QUICKLIST_2 with packed, uncompressed nodes (as DUMP writes lists of more
-    than LZF_MAX_NODES nodes)."""
-    count = _list_node_count(view, db, slot, key, meta)
+def _stream_list(w, view, db, slot, key, meta, kenc, count):
+    """RDB_TYPE_LIST_QUICKLIST_2 of `count` packed, uncompressed nodes (as DUMP writes lists of
+    more than LZF_MAX_NODES nodes)."""
     w.add(bytes((RDB_TYPE_LIST_QUICKLIST_2,)) + kenc + encode_length(count))
     packed = encode_length(rdb_collections.QUICKLIST_NODE_PACKED)
     written = 0
