@@ -264,6 +264,15 @@ def _base_name(what, kind="filename", empty_ok=True):
     return check
 
 
+def _hostname_error(v):
+    """Redis's isValidAnnouncedHostname (cluster-announce-hostname)."""
+    if len(v.encode("utf-8", "surrogateescape")) >= 256:
+        return "Hostnames must be less than 256 characters"
+    if not all(c.isascii() and (c.isalnum() or c in "-.") for c in v):
+        return "Hostnames may only contain alphanumeric characters, hyphens or dots"
+    return None
+
+
 def _no_active_defrag(v):
     if v:
         return ("Active defragmentation cannot be enabled: it requires a Redis server compiled "
@@ -655,7 +664,8 @@ OPTIONS = [
            doc="client port announced to other nodes (0: port)"),
     Option("cluster-announce-bus-port", "int", 0, lo=0, hi=65535,
            doc="bus port announced to other nodes (0: cluster-port)"),
-    Option("cluster-announce-hostname", "str", "", doc="hostname announced to other nodes"),
+    Option("cluster-announce-hostname", "str", "", check=_hostname_error,
+           doc="hostname announced to other nodes"),
     Option("cluster-require-full-coverage", "bool", True,
            doc="refuse queries when some slot is not served"),
     Option("cluster-allow-reads-when-down", "bool", False,

@@ -5,6 +5,8 @@ enums, multi-argument options, immutable / protected / hidden options), then the
 back. Also config-file and command-line parsing of the compatibility options, and CONFIG
 REWRITE of them."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -14,13 +16,13 @@ import tempfile
 import pytest
 import redis
 
-from redshard.config import OPTIONS, OPTIONS_BY_NAME
+from redshard.config import OPTIONS, OPTIONS_BY_NAME, Config, _repr
 from servers import REDIS_SERVER, RawConn, RealRedis, Redshard, free_port, wait_for_port
 
 # differ by design (redshard's own defaults / listeners), or unsafe to change on the real server
 OUR_DEFAULTS = {"bind", "dir", "port", "appendonly"}
 NOT_SET = {"port", "bind", "dir", "requirepass", "masterauth", "appendonly", "logfile",
-           "pidfile", "cluster-announce-ip", "cluster-announce-hostname", "cluster-port",
+           "pidfile", "cluster-announce-ip", "cluster-port",
            "maxclients", "save", "databases", "oom-score-adj"}
 SHARED = [o for o in OPTIONS if not o.ours]
 HIDDEN = [o.name for o in OPTIONS if o.hidden]
@@ -413,3 +415,34 @@ def test_config_rewrite_of_compat_options():
             assert open(path).read() == text
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# every option through a config file, against redis-server's own parsing of the same line
+FILE_SKIP = {"daemonize", "unixsocket", "port", "bind", "dir", "logfile", "pidfile",
+             "cluster-config-file", "aclfile", "databases", "enable-debug-command", "appendonly",
+             "save", "syslog-enabled", "maxclients"}
+FILE_OPTIONS = [o for o in SHARED if o.name not in FILE_SKIP]
+
+
+@pytest.mark.parametrize("o", FILE_OPTIONS, ids=[o.name for o in FILE_OPTIONS])
+def test_config_file_lines_parse_like_redis(o, tmp_path):
+    values = values_for(o)
+    values = values[::3] + ["a b", '""']
+    diffs = []
+    for v in values:
+        for line in ("%s %s" % (o.name, _repr(v)), "%s %s" % (o.name, v)):
+            path = tmp_path / "c.conf"
+            path.write_text("port 0\n%s\n" % line)
+            p = subprocess.run([REDIS_SERVER, str(path)], capture_output=True, text=True,
+                               timeout=10, cwd=tmp_path)
+            theirs = p.stderr[p.stderr.find("***"):] if "***" in p.stderr else ""
+            buf = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(buf):
+                    Config().load_file(str(path))
+                ours = ""
+            except SystemExit:
+                ours = buf.getvalue()[buf.getvalue().find("***"):]
+            if ours != theirs:
+                diffs.append((line, theirs, ours))
+    assert not diffs
