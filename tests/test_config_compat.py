@@ -446,3 +446,67 @@ def test_config_file_lines_parse_like_redis(o, tmp_path):
             if ours != theirs:
                 diffs.append((line, theirs, ours))
     assert not diffs
+
+
+def _rewrite_value(o):
+    """A valid value, other than the default, for CONFIG SET before CONFIG REWRITE."""
+    special = {"proc-title-template": "{title} {port}", "notify-keyspace-events": "KEA",
+               "client-output-buffer-limit": "pubsub 64mb 16mb 90 replica 1gb 0 0",
+               "oom-score-adj-values": "1 2 3", "latency-tracking-info-percentiles": "50 99.5",
+               "maxmemory-clients": "10%", "shutdown-on-sigint": "save now",
+               "shutdown-on-sigterm": "nosave force", "repl-backlog-size": "2mb",
+               "maxmemory": "3gb", "list-max-listpack-size": "-3",
+               "cluster-announce-hostname": "my-host"}
+    if o.name in special:
+        return special[o.name]
+    if o.kind == "bool":
+        return "no" if o.default else "yes"
+    if o.kind == "enum":
+        return [c for c in o.choices if c != o.default][0]
+    if o.kind == "str":
+        return "x y"
+    if o.kind == "mem":
+        return "3mb" if o.lo <= 3 * 1024 * 1024 else str(o.lo + 1)
+    if o.kind == "int":
+        return str(o.default + 1 if o.default + 1 <= o.hi else o.default - 1)
+    raise AssertionError(o.name)
+
+
+REWRITTEN = [o for o in SETTABLE if o.mutable and not o.protected and o.name not in {
+    "tls-port", "tls-cluster", "tls-replication", "activedefrag", "watchdog-period",
+    "enable-debug-command"}]
+
+
+def test_config_rewrite_lines_match_redis(tmp_path):
+    """Both servers start from the same file, get the same CONFIG SET, rewrite it: the lines
+    written for every option are Redis's."""
+    conf = "# test\nclient-output-buffer-limit normal 0 0 0\nnotify-keyspace-events Ex\n" \
+           "tls-ciphers abc\nslave-priority 7\nlatency-tracking-info-percentiles 1\n"
+    ours_path, theirs_path = tmp_path / "ours.conf", tmp_path / "theirs.conf"
+    ours_path.write_text(conf)
+    theirs_path.write_text(conf)
+    port = free_port()
+    p = subprocess.Popen([REDIS_SERVER, str(theirs_path), "--port", str(port), "--bind",
+                          "127.0.0.1", "--dir", str(tmp_path), "--save", ""],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, p)
+        b = RawConn(port)
+        with Redshard(config=str(ours_path)) as n:
+            a = RawConn(n.port)
+            for o in REWRITTEN:
+                v = _rewrite_value(o)
+                x, y = a.cmd("CONFIG", "SET", o.name, v), b.cmd("CONFIG", "SET", o.name, v)
+                assert x == y == b"+OK\r\n", (o.name, v, x, y)
+            assert a.cmd("CONFIG", "REWRITE") == b.cmd("CONFIG", "REWRITE") == b"+OK\r\n"
+    finally:
+        p.kill()
+        p.wait()
+    skip = {"port", "dir", "bind", "save", "user", "appendonly", "enable-debug-command"}
+    skip |= {o.name for o in OPTIONS if o.ours}
+
+    def lines(path):
+        return sorted(x for x in path.read_text().split("\n")
+                      if x and not x.startswith("#") and x.split()[0] not in skip)
+    assert len(lines(theirs_path)) > len(REWRITTEN) > 100
+    assert lines(ours_path) == lines(theirs_path)
