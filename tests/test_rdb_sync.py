@@ -232,6 +232,31 @@ def test_rdb_values_equal_dump_payloads(fresh, tmp_path):
         assert assert_same(rr.port, ld.port) > 20
 
 
+def test_file_records_are_dump_payloads(fresh, tmp_path):
+    """Byte level: each key's record in the file is [EXPIRETIME_MS ms] + the DUMP payload's type
+    byte + the key + the DUMP payload's value (strings above the file's LZF limit aside)."""
+    from redshard.migrate.dump import encode_string
+    from redshard.migrate.rdb_file import LZF_MAX_BYTES
+    c = fresh.client()
+    fill_every_type(c)
+    path = str(tmp_path / "out.rdb")
+    rdb_cli(fresh.port, path)
+    with open(path, "rb") as f:
+        data = f.read()
+    n = 0
+    for k in c.scan_iter(count=1000):
+        if c.type(k) == b"string" and c.strlen(k) > LZF_MAX_BYTES:
+            continue
+        payload = c.dump(k)
+        exp = c.pexpiretime(k)
+        rec = payload[:1] + encode_string(k) + payload[1:-10]
+        if exp > 0:
+            rec = b"\xfc" + exp.to_bytes(8, "little") + rec
+        assert rec in data, k
+        n += 1
+    assert n > 30
+
+
 def test_psync_fullresync_and_length_prefixed_sync(fresh, tmp_path):
     c = fresh.client()
     fill_every_type(c, big=False)
@@ -390,14 +415,29 @@ def test_large_dataset_streams_without_stalling(large, tmp_path):
     lat = []
     stop = threading.Event()
 
+    rss = []
+
     def pinger():
         c = redis.Redis(host="127.0.0.1", port=large.port, socket_timeout=30)
+        i = 0
         while not stop.is_set():
             t = time.perf_counter()
             c.ping()
             lat.append(time.perf_counter() - t)
+            i += 1
+            if i % 10 == 0:
+                rss.append(c.info("memory")["used_memory_rss"])
             time.sleep(0.005)
 
+    c0 = large.client()
+    rss0 = c0.info("memory")["used_memory_rss"]
+    idle = []
+    for _ in range(100):                 # the same client's PING latency with no transfer
+        t = time.perf_counter()
+        c0.ping()
+        idle.append(time.perf_counter() - t)
+        time.sleep(0.005)
+    idle.sort()
     th = threading.Thread(target=pinger)
     th.start()
     time.sleep(0.2)
@@ -414,6 +454,9 @@ def test_large_dataset_streams_without_stalling(large, tmp_path):
           "(%.1f MB/s); PING during the transfer: n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms"
           % (size / 1e6, took, size / 1e6 / took, len(lat), lat[len(lat) // 2] * 1e3,
              lat[int(len(lat) * 0.99)] * 1e3, lat[-1] * 1e3))
+    print("PING without a transfer: p50=%.2f ms max=%.2f ms" % (idle[50] * 1e3, idle[-1] * 1e3))
+    print("node RSS before %.1f MB, max during the transfer %.1f MB"
+          % (rss0 / 1e6, max(rss + [rss0]) / 1e6))
     check_rdb(path)
     with Loaded(path) as ld:
         rc = ld.client()

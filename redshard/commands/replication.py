@@ -264,6 +264,9 @@ async def _transfer(c, name, header, chunks, eof_framing):
     except (OSError, TimeoutError, trio.BrokenResourceError, trio.ClosedResourceError) as e:
         node.log.warning("Connection with replica %s lost during the RDB transfer: %s", name, e)
         c.killed = True
+    except Exception as e:       # a bug must not take the node down: drop this transfer only
+        node.log.warning("RDB transfer to replica %s failed: %r", name, e)
+        c.killed = True
     finally:
         chunks.close()                          # releases the snapshot
     c.close_after_reply = True

@@ -52,7 +52,7 @@ OP_SELECTDB = 0xFE
 OP_EOF = 0xFF
 
 CHUNK_BYTES = 64 * 1024       # a chunk is handed out when the buffer reaches this size
-STEP_SECONDS = 0.004          # ... or after this much work
+STEP_SECONDS = 0.002          # ... or after this much work
 CHECK_EVERY = 16              # records between two clock checks
 LZF_MAX_BYTES = 32 * 1024     # longer strings are written raw (see the module docstring)
 
