@@ -189,6 +189,10 @@ async def _sweep(node, sw):
                     e.delete(gk)
                     e.flush()
                 sw.swept.pop(version, None)
+    except trio.Cancelled:
+        raise                           # shutting down: the records resume at the next start
+    except Exception as ex:             # never let the sweep take the node down
+        node.log.warning("sweeping retired chunk stagings: %r", ex)
     finally:
         sw.running = False
 
