@@ -77,6 +77,7 @@ from .task import (BATCH_TIMEOUT, CANCELLING, CHUNKED_MOVERS, Interrupted, JobFa
 CHUNK_ELEMENTS = 1000            # elements per APPEND
 CHUNK_BYTES = 512 * 1024         # ... or fewer when they are big
 WINDOW = 4                       # APPENDs in flight
+STOP_TIMEOUT = 2.0               # a pause/cancel waits at most this long for the target's ABORT
 
 _STAGE = struct.Struct(">BHBQQQB")   # db, slot, type, version, count, next_seq, big | key
 
@@ -416,7 +417,7 @@ async def _stop_here(task, conn, slot, key, token, pending):
     A target that does not answer does not hold the stop up: the connection is dropped and the
     staging is retired by the next APPEND 0 of the key or the target's next start."""
     try:
-        with trio.fail_after(BATCH_TIMEOUT):
+        with trio.fail_after(STOP_TIMEOUT):
             while pending:
                 await conn.read_reply()         # errors are moot: the staging goes anyway
                 pending -= 1
