@@ -10,7 +10,6 @@ import random
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -175,7 +174,8 @@ def fill_every_type(c, prefix=b"", big=True):
 def assert_same(ours_port, redis_port, db=0, match=None):
     a = contents(ours_port, db, match)
     b = contents(redis_port, db, match)
-    assert a.keys() == b.keys(), (sorted(a.keys() - b.keys())[:10], sorted(b.keys() - a.keys())[:10])
+    assert a.keys() == b.keys(), (sorted(a.keys() - b.keys())[:10],
+                                  sorted(b.keys() - a.keys())[:10])
     bad = [k for k in a if a[k] != b[k]]
     assert not bad, [(k, a[k], b[k]) for k in bad[:3]]
     return len(a)
@@ -402,7 +402,8 @@ def large(request):
     for b in range(200):
         p.mset({b"key:%06d" % i: b"value-%d" % i for i in range(b * 1000, b * 1000 + 1000)})
         p.rpush(b"biglist", *[b"item-%d" % i for i in range(b * 1000, b * 1000 + 1000)])
-        p.hset(b"bighash", mapping={b"f%d" % i: b"%d" % i for i in range(b * 1000, b * 1000 + 1000)})
+        p.hset(b"bighash", mapping={b"f%d" % i: b"%d" % i
+                                    for i in range(b * 1000, b * 1000 + 1000)})
         if b % 20 == 19:
             p.execute()
     p.execute()
@@ -524,7 +525,7 @@ def test_writes_during_transfer_see_a_point_in_time_file(large, tmp_path):
         assert vals.count(b"new") <= during + 1
 
 
-# -- cluster: redis-cli --cluster backup ------------------------------------------------------------
+# -- cluster: redis-cli --cluster backup --------------------------------------------------------
 def test_cluster_backup_three_masters_with_writes_during_it(tmp_path):
     nodes = start_nodes(3, parallel=True)
     try:

@@ -31,7 +31,6 @@ Strings longer than LZF_MAX_BYTES are written uncompressed (pure-Python LZF cost
 and would stall the node; Redis loads either form).
 """
 
-import os
 import struct
 import time
 
@@ -318,13 +317,3 @@ def _stream_list(w, view, db, slot, key, meta, kenc, count):
     if written != count:            # the snapshot cannot change: a bug if it ever happens
         raise RuntimeError("list changed under the snapshot")
 
-
-def write_file(ks, path, aux):
-    """Write an RDB file of `ks` to `path` synchronously (tools and tests); atomic rename."""
-    tmp = path + ".tmp-%d" % os.getpid()
-    with open(tmp, "wb") as f:
-        for chunk in rdb_stream(ks, aux):
-            f.write(chunk)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
