@@ -265,6 +265,10 @@ def test_psync_fullresync_and_length_prefixed_sync(fresh, tmp_path):
     s = RawConn(fresh.port)
     assert s.cmd("REPLCONF", "capa", "eof") == b"+OK\r\n"
     assert s.cmd("REPLCONF", "listening-port", "6380") == b"+OK\r\n"
+    # a replica (listening-port, no rdb-only) is refused: it would resync in a loop
+    assert s.cmd("PSYNC", "?", "-1").startswith(b"-NOMASTERLINK redshard does not replicate")
+    assert s.cmd("SYNC").startswith(b"-NOMASTERLINK redshard does not replicate")
+    assert s.cmd("REPLCONF", "rdb-only", "1") == b"+OK\r\n"
     s.send(cmd_bytes("PSYNC", "?", "-1"))
     data = b""
     while True:
@@ -301,6 +305,23 @@ def test_psync_fullresync_and_length_prefixed_sync(fresh, tmp_path):
             assert assert_same(fresh.port, ld.port) > 20
     assert not [f for f in os.listdir(fresh.dir) if f.startswith("temp-sync")]
     assert fresh.client().ping()
+
+
+def test_real_replica_is_refused_without_a_resync_loop(fresh):
+    c = fresh.client()
+    c.set("k", "v")
+    out0 = c.info("stats")["total_net_output_bytes"]
+    with RealRedis("--replicaof", "127.0.0.1", str(fresh.port)) as replica:
+        time.sleep(3)
+        info = replica.client().info("replication")
+        assert info["role"] == "slave" and info["master_link_status"] == "down"
+        assert replica.client().dbsize() == 0
+    asked = fresh.logtext().count("asks for synchronization")
+    assert asked == 0
+    # about one refused handshake a second (~200 bytes each), no snapshot sent (the loop this
+    # replaces sent hundreds of snapshots in 3 s)
+    assert c.info("stats")["total_net_output_bytes"] - out0 < 5000
+    assert c.get("k") == b"v"
 
 
 # -- handshake errors: byte for byte as redis-server ----------------------------------------------

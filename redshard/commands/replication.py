@@ -31,6 +31,12 @@ SEND_TIMEOUT = 60.0
 _NET_HOST_STR_LEN = 256
 _ERR_PENDING = b"ERR SYNC and PSYNC are invalid with pending output"
 _ERR_FILTER_EOF = b"ERR Filtered replica requires EOF capability"
+# a real replica (it announces REPLCONF listening-port, and no rdb-only) would get a full sync,
+# lose its link (there is no stream to follow) and resync at once, in a loop: it is refused
+# instead. NOMASTERLINK is the PSYNC error after which a Redis replica waits for its next
+# replication cron (about a second) instead of reconnecting at once, as it does after -ERR.
+_ERR_NO_REPLICAS = (b"NOMASTERLINK redshard does not replicate: SYNC and PSYNC only send an RDB "
+                    b"snapshot (redis-cli --rdb, redis-cli --cluster backup), not to replicas")
 
 # per-client replication handshake state (Client has __slots__): client -> _Handshake
 _handshakes = {}
@@ -195,6 +201,8 @@ def _full_sync(c, psync_offset):
     h = _handshakes.get(c) or _Handshake()
     if h.exclude_data and not h.capa_eof:
         raise RespError(_ERR_FILTER_EOF)
+    if h.listening_port and not h.rdb_only:
+        raise RespError(_ERR_NO_REPLICAS)
     node = c.node
     name = _replica_name(c, h)
     node.log.notice("Replica %s asks for synchronization", name)
