@@ -29,7 +29,10 @@ def build_config(config_file, pairs):
 
 
 def parse_extra(args):
-    """['--name', 'value', '--flag=value', ...] -> [(name, value)]."""
+    """['--name', 'value', ...] -> [(name, value)], as redis-server reads its command line: the
+    arguments up to the next `--name` are the option's value, joined with spaces for options of
+    several values (`--save 900 1`, `--replicaof 127.0.0.1 6380`); `--name=value` also works, and
+    a yes/no option given alone means yes."""
     pairs = []
     i = 0
     while i < len(args):
@@ -37,22 +40,27 @@ def parse_extra(args):
         if not a.startswith("--"):
             raise click.UsageError("unexpected argument %r" % a)
         a = a[2:]
+        i += 1
         if "=" in a:
-            name, val = a.split("=", 1)
+            pairs.append(tuple(a.split("=", 1)))
+            continue
+        name = a
+        o = OPTIONS_BY_NAME.get(name)
+        vals = []
+        while i < len(args) and not args[i].startswith("--"):
+            vals.append(args[i])
             i += 1
-        else:
-            name = a
-            o = OPTIONS_BY_NAME.get(name)
-            if i + 1 >= len(args) or (args[i + 1].startswith("--") and not (o and o.kind in ("int", "mem"))):
-                if o is not None and o.kind == "bool":
-                    val = "yes"
-                    i += 1
-                    pairs.append((name, val))
-                    continue
+        if not vals:
+            if i < len(args) and o is not None and o.kind in ("int", "mem"):
+                vals.append(args[i])        # a value that starts with "--"
+                i += 1
+            elif o is not None and o.kind == "bool":
+                vals.append("yes")
+            elif name == "save":
+                vals.append("")             # `--save --port ...`: no snapshots, as Redis
+            else:
                 raise click.UsageError("option --%s needs a value" % name)
-            val = args[i + 1]
-            i += 2
-        pairs.append((name, val))
+        pairs.append((name, " ".join(vals)))
     return pairs
 
 

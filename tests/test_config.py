@@ -12,7 +12,7 @@ import redis
 from hypothesis import given, settings, strategies as st
 
 from redshard.config import OPTIONS, OPTIONS_BY_NAME, config_lines
-from servers import RawConn, Redshard
+from servers import RawConn, RealRedis, Redshard
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONF = os.path.join(ROOT, "conf", "redshard.conf")
@@ -329,5 +329,27 @@ def test_command_line_options_and_hz_cap():
         assert got == {"timeout": "11", "hz": "500", "migrate-max-keys-per-second": "3",
                        "hash-max-listpack-entries": "5"}
         assert c.info("server")["hz"] == 500
+    finally:
+        n.cleanup()
+
+
+def test_command_line_takes_several_values_per_option_like_redis_server(real_redis):
+    args = ["--save", "900", "1", "300", "10", "--client-output-buffer-limit", "pubsub", "1mb",
+            "2mb", "30", "--list-max-listpack-size", "-3", "--appendonly", "--maxmemory=5mb"]
+    n = Redshard(*args)
+    try:
+        n.start()
+        names = ("save", "client-output-buffer-limit", "list-max-listpack-size", "appendonly",
+                 "maxmemory")
+        ours = n.client().config_get(*names)
+        assert ours["save"] == "900 1 300 10"
+        assert ours["list-max-listpack-size"] == "-3"
+        assert ours["appendonly"] == "yes" and ours["maxmemory"] == "5242880"
+        # the same command line given to redis-server (without our "--flag alone" and "=" forms)
+        with RealRedis("--save", "900", "1", "300", "10", "--client-output-buffer-limit",
+                       "pubsub", "1mb", "2mb", "30") as rr:
+            theirs = rr.client().config_get("save", "client-output-buffer-limit")
+        assert ours["client-output-buffer-limit"] == theirs["client-output-buffer-limit"]
+        assert ours["save"] == theirs["save"]
     finally:
         n.cleanup()

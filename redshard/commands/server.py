@@ -522,7 +522,8 @@ def cmd_config_set(c, argv):
     pairs = [(argv[i].decode("utf-8", "surrogateescape"),
               argv[i + 1].decode("utf-8", "surrogateescape"))
              for i in range(2, len(argv), 2)]
-    c.node.config.config_set(pairs)
+    # enable-protected-configs local: settable from loopback connections only
+    c.node.config.config_set(pairs, local=c.addr.startswith(("127.0.0.1:", "::1:", "[")))
     return enc.OK
 
 
