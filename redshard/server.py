@@ -194,7 +194,13 @@ class Node:
             keys = cmd.keys(argv)
         except Exception:     # malformed arguments: the handler answers the error
             return
-        acc, ks, db = self.access, self.ks, c.db
+        acc, db = self.access, c.db
+        if not acc.lfu:
+            young, clock = acc.young[db], acc.clock
+            for k in keys:
+                young[k] = clock
+            return
+        ks = self.ks
         for k in keys:
             acc.touch(db, k, lambda: ks.lookup(db, k) is not None)
 
