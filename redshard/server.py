@@ -165,7 +165,7 @@ class Node:
         if tk and (not c.no_touch or cmd.name == "touch"):
             acc = self.access
             if tk == 1 and not acc.lfu:
-                acc.young[c.db][argv[1]] = acc.clock
+                acc.young[c.db][hash(argv[1])] = acc.clock
             else:
                 self._touch(c, cmd, argv)
         try:
@@ -198,7 +198,7 @@ class Node:
         if not acc.lfu:
             young, clock = acc.young[db], acc.clock
             for k in keys:
-                young[k] = clock
+                young[hash(k)] = clock
             return
         ks = self.ks
         for k in keys:

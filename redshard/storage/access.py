@@ -7,9 +7,10 @@ current policy exactly as Redis does (switching policy at runtime shows the old 
 some time to adjust", as Redis says), with Redis's LFU increment and decay.
 
 Values live on disk, so this field lives here, in memory, only for keys accessed since start:
-two generations of dicts (`young` receives every access; when it holds `GENERATION` keys it
-becomes `old` and the previous `old` is dropped), so memory stays bounded and nothing is ever
-scanned or sorted. A key with no entry (not accessed since start, or dropped) was last accessed
+two generations of dicts keyed by the key's hash (`young` receives every access; when it holds
+`GENERATION` keys it becomes `old` and the previous `old` is dropped), so memory stays bounded
+whatever the key sizes (~70 bytes an entry; no key bytes are kept; two keys with the same 64-bit
+hash would share a clock) and nothing is ever scanned or sorted. A key with no entry (not accessed since start, or dropped) was last accessed
 no later than `floor` (the start, or the time the generation that held it was retired), and is
 reported that way.
 
@@ -63,9 +64,10 @@ class AccessClock:
 
     # -- the stored value ----------------------------------------------------------------------
     def _get(self, db, key):
-        v = self.young[db].get(key)
+        h = hash(key)
+        v = self.young[db].get(h)
         if v is None:
-            v = self.old[db].get(key)
+            v = self.old[db].get(h)
         return v
 
     def _default(self):
@@ -89,16 +91,16 @@ class AccessClock:
         """An access to `key` by a command about to run. Under LFU, `exists()` tells whether the
         key is there (a key about to be created starts at LFU_INIT_VAL, as a new object)."""
         if not self.lfu:
-            self.young[db][key] = self.clock
+            self.young[db][hash(key)] = self.clock
             return
         if not exists():
-            self.young[db][key] = (self.minutes << 8) | LFU_INIT_VAL
+            self.young[db][hash(key)] = (self.minutes << 8) | LFU_INIT_VAL
             return
         counter = self.lfu_log_incr(self.decayed(self.value(db, key)))
-        self.young[db][key] = (self.minutes << 8) | counter
+        self.young[db][hash(key)] = (self.minutes << 8) | counter
 
     def set(self, db, key, value):
-        self.young[db][key] = value
+        self.young[db][hash(key)] = value
 
     def forget(self, db):
         """FLUSHDB / FLUSHALL: the database's keys are gone."""
@@ -116,7 +118,7 @@ class AccessClock:
             v = self.clock - idle
             if v < 0:
                 v = (self.clock + (LRU_CLOCK_MAX // 2)) % LRU_CLOCK_MAX
-        self.young[db][key] = v
+        self.young[db][hash(key)] = v
 
     # -- what OBJECT reports -------------------------------------------------------------------
     def idle_ms(self, db, key):
