@@ -954,3 +954,54 @@ def test_cluster_mode_keys_vs_redis():
     finally:
         stop_nodes(nodes)
         real.cleanup()
+
+
+def test_rank_of_every_member_from_both_ends_matches_a_model(tmp_path):
+    """ZRANK / ZREVRANK count from the shorter side (LevelDB's size estimate when the data is on
+    disk, else both sides in turns): every member's rank must still be exact - ties ordered by
+    member, -0 and 0, after pops from both ends, inside MULTI, and after a restart (on disk)."""
+    import random
+
+    from servers import Redshard
+    rnd = random.Random(7)
+    n = Redshard()
+    try:
+        n.start()
+        r = n.client()
+        model = {}
+        for i in range(3000):
+            m = "m%05d" % rnd.randrange(100000)
+            model[m] = float(rnd.choice([0, -0.0, 1.5, rnd.randrange(-500, 500)]))
+        pipe = r.pipeline(transaction=False)
+        for m, s in model.items():
+            pipe.zadd("z", {m: s})
+        pipe.execute()
+        for popped in r.zpopmin("z", 40) + r.zpopmax("z", 40):
+            del model[popped[0].decode()]
+
+        def check():
+            order = [m for m, _ in sorted(model.items(), key=lambda x: (x[1], x[0]))]
+            members = order[:300] + order[-300:] + rnd.sample(order, 300)
+            pipe = r.pipeline(transaction=False)
+            for m in members:
+                pipe.zrank("z", m)
+                pipe.zrevrank("z", m)
+            got = pipe.execute()
+            want = []
+            for m in members:
+                i = order.index(m)
+                want += [i, len(order) - 1 - i]
+            assert got == want
+            with r.pipeline(transaction=True) as p:       # inside MULTI (pending batch)
+                p.zadd("z", {"zz-new": 1e9})
+                p.zrank("z", order[5])
+                p.zrevrank("z", "zz-new")
+                p.zrem("z", "zz-new")
+                assert p.execute()[1:3] == [5, 0]
+
+        check()
+        n.restart()
+        r = n.client()
+        check()
+    finally:
+        n.cleanup()

@@ -79,6 +79,13 @@ def _hint(d, zp, k):
     d[zp] = k
 
 
+def _count(it):
+    n = 0
+    for n, _ in enumerate(it, 1):
+        pass
+    return n
+
+
 class ZSet:
     """The live version of one sorted-set key (meta may be None for a new key: pass `meta`
     from collections.fresh_meta then)."""
@@ -239,22 +246,41 @@ class ZSet:
             yield item
 
     def rank_of(self, member, reverse=False):
-        """0-based rank of member (None if absent): counts score-index keys on one side."""
+        """0-based rank of member (None if absent). Counts the score-index keys on the shorter
+        side of the member: the side LevelDB estimates smaller when it has an estimate (data on
+        disk), else both sides in turns until one ends, so a member near either end costs
+        little whichever of ZRANK / ZREVRANK asks."""
         enc = self.get_enc(member)
         if enc is None:
             return None
-        zk = self.zp + (ZERO if enc == NEG0 else enc) + member
-        if not reverse:
-            it = self.e.iterator(start=self.lo_h.get(self.zp, self.zp), stop=zk,
-                                 include_value=False)
+        zp = self.zp
+        zk = zp + (ZERO if enc == NEG0 else enc) + member
+        hi = self.hi_h.get(zp)
+        end = hi + b"\x00" if hi is not None else prefix_end(zp)
+        below = self.e.iterator(start=self.lo_h.get(zp, zp), stop=zk, include_value=False)
+        above = self.e.iterator(start=zk, stop=end, include_value=False, include_start=False,
+                                reverse=True)
+        last = self.size - 1
+        try:
+            a, b = self.e.db.approximate_sizes((zp, zk), (zk, end))
+        except Exception:   # noqa: BLE001 - an estimate only
+            a = b = 0
+        if a and b:
+            rank = _count(below) if a <= b else last - _count(above)
         else:
-            hi = self.hi_h.get(self.zp)
-            stop = hi + b"\x00" if hi is not None else prefix_end(self.zp)
-            it = self.e.iterator(start=zk, stop=stop, include_value=False, include_start=False)
-        n = 0
-        for _ in it:
-            n += 1
-        return n
+            nb = na = 0
+            while True:
+                k = _count(islice(below, 256))
+                nb += k
+                if k < 256:
+                    rank = nb
+                    break
+                k = _count(islice(above, 256))
+                na += k
+                if k < 256:
+                    rank = last - na
+                    break
+        return last - rank if reverse else rank
 
     # -- member (lex) ranges -----------------------------------------------------------------
     def lex_iter(self, lo, hi, reverse=False, values=True):
