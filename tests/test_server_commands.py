@@ -368,7 +368,9 @@ def test_monitor_format_matches_redis(node, real_redis):
                (0, ["DEBUG", "DIGEST-VALUE", "k"]), (0, ["NOSUCH", "x"]), (0, ["GET"]),
                (0, ["SET", "a", "1", "EX", "0"]), (0, ["CLIENT", "SETNAME", "x"]),
                (0, ["CLIENT", "LIST"]), (0, ["INFO"]), (2, ["SET", "b", "2"]), (0, ["QUIT"]),
-               (0, ["RESET"]), (0, ["PING"])]
+               (0, ["RESET"]), (0, ["PING"]),
+               (0, ["MIGRATE", "127.0.0.1", "1", "k", "0", "10", "AUTH", "pw"]),
+               (0, ["MIGRATE", "127.0.0.1", "1", "k", "0", "10", "COPY", "AUTH2", "u", "pw"])]
     ours = _monitor_lines(node.port, actions)
     theirs = _monitor_lines(real_redis.port, actions)
     assert ours == theirs

@@ -60,11 +60,13 @@ def parse_migrate(argv):
                 raise RespError(SYNTAX)
             j += 1
             password = argv[j]
+            argv[j] = b"(redacted)"          # MONITOR never shows it (as Redis)
         elif a == b"auth2":
             if more < 2:
                 raise RespError(SYNTAX)
             user = argv[j + 1]
             password = argv[j + 2]
+            argv[j + 1] = argv[j + 2] = b"(redacted)"
             j += 2
         elif a == b"keys":
             if argv[3]:
