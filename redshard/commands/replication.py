@@ -23,6 +23,7 @@ import trio
 
 from ..migrate import rdb_file
 from ..resp import encoder as enc
+from ..resp.parser import split_args as _sdssplitargs
 from ..resp.errors import SYNTAX, RespError
 from .table import command
 from .util import parse_int
@@ -113,69 +114,9 @@ def cmd_replconf(c, argv):
 
 
 def split_args(line):
-    """Redis's sdssplitargs: words separated by blanks, "double quotes" with \\xHH \\n \\r \\t
-    \\b \\a escapes, 'single quotes' with \\' only; None for unbalanced quotes or a closing
-    quote not followed by a blank."""
-    n = len(line)
-    nul = line.find(b"\x00")
-    if nul >= 0:
-        n = nul                      # a C string ends at the first NUL
-    out = []
-    i = 0
-    blanks = b" \n\r\t\v\f"
-    hexd = b"0123456789abcdefABCDEF"
-    esc = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("a"): b"\a"}
-    while True:
-        while i < n and line[i] in blanks:
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            ch = line[i] if i < n else 0
-            nxt = line[i + 1] if i + 1 < n else 0
-            if inq:
-                if ch == 92 and nxt == ord("x") and i + 3 < n and line[i + 2] in hexd \
-                        and line[i + 3] in hexd:
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 3
-                elif ch == 92 and nxt:
-                    i += 1
-                    cur += esc.get(nxt, bytes((nxt,)))
-                elif ch == 34:
-                    if nxt and nxt not in blanks:
-                        return None
-                    i += 1
-                    break
-                elif not ch:
-                    return None
-                else:
-                    cur.append(ch)
-            elif insq:
-                if ch == 92 and nxt == 39:
-                    i += 1
-                    cur.append(39)
-                elif ch == 39:
-                    if nxt and nxt not in blanks:
-                        return None
-                    i += 1
-                    break
-                elif not ch:
-                    return None
-                else:
-                    cur.append(ch)
-            else:
-                if ch in (32, 10, 13, 9, 0):
-                    break
-                if ch == 34:
-                    inq = True
-                elif ch == 39:
-                    insq = True
-                else:
-                    cur.append(ch)
-            i += 1
-        out.append(bytes(cur))
+    """Redis's sdssplitargs of a C string (it ends at the first NUL byte); None for unbalanced
+    quotes."""
+    return _sdssplitargs(line.split(b"\x00", 1)[0])
 
 
 # -- SYNC / PSYNC ---------------------------------------------------------------------------------
